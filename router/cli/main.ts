@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The `tiermix` command line: one program, one subcommand per job.
+import { Command } from 'commander';
+import { registerRouterCommand } from './router-command.js';
+
+const program = new Command();
+program
+  .name('tiermix')
+  .description('Serve a ladder of self-hosted LLM tiers cheaply: cascade router, vLLM simulator, controller.')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerRouterCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+// The router's configuration: what an operator writes in YAML (or what the controller renders into a
+// ConfigMap). Validated with zod so that every error names the path of the bad field.
+import { z } from 'zod';
+
+const positive = z.number().positive();
+const url = z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' });
+// Tier and cascade names become model ids in the OpenAI API and Prometheus label values.
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/, 'use letters, digits, ".", "_", "-" or "/" (1-128 characters)');
+
+export const TimeoutsSchema = z
+  .object({
+    /** Connection setup to one replica. */
+    connectSeconds: positive.default(2),
+    /** Whole upstream request (answer or verification) to one replica, first byte to last. */
+    requestSeconds: positive.default(120),
+  })
+  .strict();
+
+export const TierSchema = z
+  .object({
+    name,
+    /** Model name sent upstream in the `model` field (vLLM's --served-model-name). */
+    model: z.string().min(1),
+    /** vLLM replicas of this tier (base URLs, without /v1). */
+    endpoints: z.array(url).default([]),
+    /** GPUs one replica holds (its tensor-parallel size); the unit of cost. */
+    gpusPerReplica: z.number().int().min(1).default(1),
+    timeouts: TimeoutsSchema.default({ connectSeconds: 2, requestSeconds: 120 }),
+  })
+  .strict();
+
+export const CascadeSchema = z
+  .object({
+    name,
+    /** Smallest (cheapest) tier first. */
+    tiers: z.array(TierSchema).min(1),
+  })
+  .strict();
+
+export const VerificationSchema = z
+  .object({
+    /** Verifier samples k, drawn in one upstream request with n=k. */
+    samples: z.number().int().min(1).max(64).default(8),
+    temperature: z.number().min(0).max(2).default(1.0),
+    maxTokens: z.number().int().min(1).max(4096).default(250),
+    /** Id of the built-in few-shot prompt; recorded with every decision so results stay comparable. */
+    prompt: z.string().default('tiermix-verify-v1'),
+  })
+  .strict();
+
+export const ThresholdPolicySchema = z
+  .object({
+    type: z.literal('threshold'),
+    /** Return a tier's answer when its self-verification confidence is at least this. */
+    threshold: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
+export const PolicySchema = z.discriminatedUnion('type', [ThresholdPolicySchema]);
+
+export const RetrySchema = z
+  .object({
+    /** Replicas tried per tier for one upstream call (the first try included). */
+    attemptsPerTier: z.number().int().min(1).max(10).default(2),
+    /** How many times a failing tier may hand the request to the next larger tier. */
+    tierFallbacks: z.number().int().min(0).max(10).default(1),
+  })
+  .strict();
+
+export const ApiKeysSchema = z
+  .object({
+    /** File with one key per line (blank lines and # comments ignored). */
+    file: z.string().optional(),
+    /** Environment variable holding keys, comma separated. */
+    env: z.string().optional(),
+  })
+  .strict();
+
+export const ServerSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Largest request body accepted, in bytes. */
+    bodyLimitBytes: z.number().int().min(1024).default(1_048_576),
+    /** Seconds to let requests in flight finish on shutdown. */
+    shutdownGraceSeconds: z.number().min(0).default(30),
+    apiKeys: ApiKeysSchema.optional(),
+  })
+  .strict();
+
+export const RouterConfigSchema = z
+  .object({
+    server: ServerSchema.default(ServerSchema.parse({})),
+    verification: VerificationSchema.default(VerificationSchema.parse({})),
+    policy: PolicySchema.default({ type: 'threshold', threshold: 0.5 }),
+    retry: RetrySchema.default(RetrySchema.parse({})),
+    cascades: z.array(CascadeSchema).min(1),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // Requests name a cascade or a tier in `model`, so every name must be unique across both.
+    const seen = new Map<string, string>();
+    cfg.cascades.forEach((c, ci) => {
+      const where = `cascades.${ci}.name`;
+      if (seen.has(c.name)) {
+        ctx.addIssue({ code: 'custom', path: ['cascades', ci, 'name'], message: `"${c.name}" is already used at ${seen.get(c.name)}` });
+      } else seen.set(c.name, where);
+      c.tiers.forEach((t, ti) => {
+        const at = `cascades.${ci}.tiers.${ti}.name`;
+        if (seen.has(t.name)) {
+          ctx.addIssue({ code: 'custom', path: ['cascades', ci, 'tiers', ti, 'name'], message: `"${t.name}" is already used at ${seen.get(t.name)}` });
+        } else seen.set(t.name, at);
+      });
+    });
+  });
+
+export type Timeouts = z.infer<typeof TimeoutsSchema>;
+export type TierConfig = z.infer<typeof TierSchema>;
+export type CascadeConfig = z.infer<typeof CascadeSchema>;
+export type VerificationConfig = z.infer<typeof VerificationSchema>;
+export type PolicyConfig = z.infer<typeof PolicySchema>;
+export type RetryConfig = z.infer<typeof RetrySchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;
+export type RouterConfig = z.infer<typeof RouterConfigSchema>;
