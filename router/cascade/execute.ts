@@ -1,0 +1,177 @@
+// Running one routed request through a cascade: the policy decides, this loop carries the decisions out
+// (ask a tier, self-verify on the same tier, fall back past a failing tier) and records what happened.
+import type { RetryConfig, VerificationConfig, CascadeConfig } from '../config/schema.js';
+import type { RouterMetrics } from '../metrics/router-metrics.js';
+import type { CascadeView, Decision, RoutingPolicy, RoutingState, TierObservation } from '../policy/types.js';
+import { UpstreamError, type TierClient, type UpstreamPath } from '../upstream/types.js';
+import { confidenceFrom } from '../verify/confidence.js';
+import { VERIFY_STOP, buildVerificationPrompt } from '../verify/prompt.js';
+import { answerText, type RoutedQuery } from './query.js';
+
+export interface CascadeRuntime {
+  config: CascadeConfig;
+  view: CascadeView;
+  /** One client per tier, index-aligned with config.tiers. */
+  clients: TierClient[];
+}
+
+export interface TierStep {
+  tier: string;
+  index: number;
+  outcome: 'answered' | 'failed';
+  confidence: number | null;
+  verifierSamples: number;
+  answerSeconds: number;
+  verifySeconds: number;
+  gpuSeconds: number;
+  /** Why this tier was asked. */
+  reason: string;
+  error?: string;
+}
+
+export interface CascadeOutcome {
+  /** The chosen tier's response body, as the tier returned it. */
+  body: Record<string, unknown>;
+  tierIndex: number;
+  tier: string;
+  confidence: number | null;
+  reason: string;
+  /** GPU-seconds of every upstream call this request made (answers and verifications, all tiers). */
+  gpuSeconds: number;
+  steps: TierStep[];
+  policySeconds: number;
+}
+
+export interface ExecuteOptions {
+  policy: RoutingPolicy;
+  verification: VerificationConfig;
+  retry: RetryConfig;
+  metrics?: RouterMetrics;
+  signal?: AbortSignal;
+}
+
+const PATHS: Record<RoutedQuery['kind'], UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
+
+export async function executeCascade(
+  runtime: CascadeRuntime,
+  routed: RoutedQuery,
+  requestBody: Record<string, unknown>,
+  opts: ExecuteOptions,
+): Promise<CascadeOutcome> {
+  const { config, view, clients } = runtime;
+  const last = config.tiers.length - 1;
+  const state: RoutingState = { cascade: view, query: routed.query, observations: [] };
+  const bodies: Record<string, unknown>[] = [];
+  const steps: TierStep[] = [];
+  let gpuSeconds = 0;
+  let policySeconds = 0;
+  let fallbacksLeft = opts.retry.tierFallbacks;
+  let lastAsked = -1;
+
+  const decide = (): Decision => {
+    const t0 = performance.now();
+    const d = opts.policy.decide(state);
+    policySeconds += (performance.now() - t0) / 1000;
+    return d;
+  };
+
+  // Each tier is asked at most once and tiers only grow, so the loop ends within tiers.length asks.
+  let decision = decide();
+  for (;;) {
+    if (decision.action === 'return') {
+      const obs = state.observations[decision.observation];
+      const body = bodies[decision.observation];
+      if (!obs || !body) throw new Error(`policy ${opts.policy.name} returned observation ${decision.observation}, which does not exist`);
+      const tierName = config.tiers[obs.tier]!.name;
+      return { body, tierIndex: obs.tier, tier: tierName, confidence: decision.confidence, reason: decision.reason, gpuSeconds, steps, policySeconds };
+    }
+    if (decision.tier <= lastAsked || decision.tier > last) {
+      throw new Error(`policy ${opts.policy.name} asked tier ${decision.tier} after tier ${lastAsked} in a ${last + 1}-tier cascade`);
+    }
+    if (lastAsked >= 0) {
+      opts.metrics?.escalations.inc({ cascade: config.name, from_tier: config.tiers[lastAsked]!.name, to_tier: config.tiers[decision.tier]!.name, reason: 'verify' });
+    }
+    let ask: { tier: number; verify: boolean; reason: string } = decision;
+    for (;;) {
+      const tierCfg = config.tiers[ask.tier]!;
+      const client = clients[ask.tier]!;
+      lastAsked = ask.tier;
+      try {
+        const answer = await client.postJson<Record<string, unknown>>(
+          PATHS[routed.kind],
+          { ...requestBody, model: tierCfg.model, stream: false },
+          { purpose: 'answer', ...(opts.signal ? { signal: opts.signal } : {}) },
+        );
+        const step: TierStep = {
+          tier: tierCfg.name, index: ask.tier, outcome: 'answered', confidence: null, verifierSamples: 0,
+          answerSeconds: answer.seconds, verifySeconds: 0, gpuSeconds: answer.gpuSeconds, reason: ask.reason,
+        };
+        gpuSeconds += answer.gpuSeconds;
+        opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, answer.gpuSeconds);
+        const text = answerText(routed.kind, answer.body) ?? '';
+        const observation: TierObservation = { tier: ask.tier, answer: text, confidence: null, verifierSamples: 0 };
+        if (ask.verify) await verify(client, tierCfg.model, routed, text, observation, step, opts, config.name, tierCfg.name);
+        gpuSeconds += step.gpuSeconds - answer.gpuSeconds;
+        steps.push(step);
+        state.observations.push(observation);
+        bodies.push(answer.body);
+        break;
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || !err.canFallBack) throw err;
+        steps.push({
+          tier: tierCfg.name, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
+          answerSeconds: 0, verifySeconds: 0, gpuSeconds: 0, reason: ask.reason, error: `${err.kind}: ${err.message}`,
+        });
+        // A failing tier hands the request to the next larger one, a bounded number of times.
+        if (fallbacksLeft <= 0 || ask.tier >= last) throw err;
+        fallbacksLeft--;
+        const next = ask.tier + 1;
+        opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierCfg.name, to_tier: config.tiers[next]!.name, reason: 'fallback' });
+        ask = { tier: next, verify: next < last, reason: `fallback: tier ${tierCfg.name} failed (${err.kind})` };
+      }
+    }
+    decision = decide();
+  }
+}
+
+/** Self-verification on the same tier, k samples in one request; a failed verification leaves confidence null. */
+async function verify(
+  client: TierClient,
+  model: string,
+  routed: RoutedQuery,
+  answer: string,
+  observation: TierObservation,
+  step: TierStep,
+  opts: ExecuteOptions,
+  cascade: string,
+  tier: string,
+): Promise<void> {
+  const v = opts.verification;
+  try {
+    const res = await client.postJson<{ choices?: { text?: unknown }[] }>(
+      '/v1/completions',
+      {
+        model,
+        prompt: buildVerificationPrompt({ context: routed.context, question: routed.question, answer }),
+        n: v.samples,
+        temperature: v.temperature,
+        max_tokens: v.maxTokens,
+        stop: [VERIFY_STOP],
+      },
+      { purpose: 'verify', ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+    const texts = (res.body.choices ?? []).map((c) => (typeof c.text === 'string' ? c.text : ''));
+    const result = confidenceFrom(texts);
+    observation.confidence = result.confidence;
+    observation.verifierSamples = result.correct + result.incorrect;
+    step.confidence = result.confidence;
+    step.verifierSamples = observation.verifierSamples;
+    step.verifySeconds = res.seconds;
+    step.gpuSeconds += res.gpuSeconds;
+    opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, res.gpuSeconds);
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'aborted') throw err;
+    if (!(err instanceof UpstreamError)) throw err;
+    step.error = `verification failed: ${err.kind}`;
+  }
+}

@@ -1,0 +1,90 @@
+// The router's Prometheus metrics. In-flight requests per tier is the signal the controller scales on;
+// escalations and GPU-seconds per tier show what the cascade costs.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UpstreamHooks } from '../upstream/types.js';
+
+export type RequestMode = 'routed' | 'pinned';
+export type RequestOutcome = 'ok' | 'client_error' | 'upstream_error' | 'error';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'tiermix_requests_total',
+    help: 'Requests by cascade, serving tier, mode (routed or pinned) and outcome.',
+    labelNames: ['cascade', 'tier', 'mode', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tierInFlight = new Gauge({
+    name: 'tiermix_tier_in_flight_requests',
+    help: 'Upstream requests in flight per tier (answers and verifications); the autoscaling signal.',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly escalations = new Counter({
+    name: 'tiermix_escalations_total',
+    help: 'Requests handed from one tier to a larger one, by reason (verify: low confidence; fallback: upstream failure).',
+    labelNames: ['cascade', 'from_tier', 'to_tier', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly decisionSeconds = new Histogram({
+    name: 'tiermix_routing_decision_seconds',
+    help: 'Time from a routed request arriving to its answer being chosen (tier calls and verification included).',
+    labelNames: ['cascade'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly policySeconds = new Histogram({
+    name: 'tiermix_policy_seconds',
+    help: 'CPU time of the routing policy itself, summed over one request.',
+    labelNames: ['cascade'] as const,
+    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01],
+    registers: [this.registry],
+  });
+
+  readonly upstreamSeconds = new Histogram({
+    name: 'tiermix_upstream_request_seconds',
+    help: 'Latency of one upstream attempt to a vLLM replica, by tier, purpose and outcome.',
+    labelNames: ['tier', 'purpose', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly gpuSeconds = new Counter({
+    name: 'tiermix_gpu_seconds_total',
+    help: 'GPU-seconds attributed to requests (service time x GPUs / requests sharing the replica), by tier and purpose.',
+    labelNames: ['cascade', 'tier', 'purpose'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configReloads = new Counter({
+    name: 'tiermix_config_reloads_total',
+    help: 'Configuration reloads by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly routerInFlight = new Gauge({
+    name: 'tiermix_router_in_flight_requests',
+    help: 'Client requests the router is handling now.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tiermix_router_' });
+  }
+
+  /** Hooks that feed upstream events from the tier clients into these metrics. */
+  upstreamHooks(): UpstreamHooks {
+    return {
+      onInFlight: (tier, n) => this.tierInFlight.set({ tier }, n),
+      onAttempt: (e) => this.upstreamSeconds.observe({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }, e.seconds),
+    };
+  }
+}

@@ -1,0 +1,131 @@
+// POST /v1/chat/completions and /v1/completions. The `model` field names a cascade (routed: the policy
+// picks the tier, the answer is verified before anything is sent) or a tier (pinned: plain pass-through).
+import type { Request, Response } from 'express';
+import { badRequest, unknownModel } from '../api/errors.js';
+import { parseChatRequest, parseCompletionRequest, type ApiKind } from '../api/requests.js';
+import { executeCascade, type CascadeOutcome, type CascadeRuntime } from '../cascade/execute.js';
+import { chatQuery, completionQuery } from '../cascade/query.js';
+import { sseFramesFromResponse } from '../cascade/sse-replay.js';
+import type { RouterMetrics } from '../metrics/router-metrics.js';
+import type { UpstreamPath } from '../upstream/types.js';
+import type { RequestLabels } from './errors-middleware.js';
+import type { RouterState, TierEntry } from './state.js';
+
+const PATHS: Record<ApiKind, UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
+
+export const formatConfidence = (c: number | null) => (c === null ? 'none' : c.toFixed(3));
+export const formatGpuSeconds = (s: number) => s.toFixed(6);
+
+/** An AbortSignal that fires when the client disconnects before we have answered. */
+export function clientGone(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
+
+export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const state = getState();
+    const request = kind === 'chat' ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
+    const cascade = state.cascades.get(request.model);
+    if (cascade) return routed(kind, request, cascade, state, metrics, res);
+    const tier = state.tiers.get(request.model);
+    if (tier) return pinned(kind, req.body as Record<string, unknown>, tier, metrics, res);
+    throw unknownModel(request.model, state.modelIds);
+  };
+}
+
+async function routed(
+  kind: ApiKind,
+  request: ReturnType<typeof parseChatRequest> | ReturnType<typeof parseCompletionRequest>,
+  cascade: CascadeRuntime,
+  state: RouterState,
+  metrics: RouterMetrics,
+  res: Response,
+): Promise<void> {
+  res.locals.tiermix = { cascade: cascade.config.name, tier: '', mode: 'routed' } satisfies RequestLabels;
+  if ((request.n ?? 1) > 1) {
+    throw badRequest('A routed request returns one verified answer; use n=1, or name a tier to get n samples.', 'n', 'unsupported_value');
+  }
+  const query = kind === 'chat' ? chatQuery(request as ReturnType<typeof parseChatRequest>) : completionQuery(request as ReturnType<typeof parseCompletionRequest>);
+  const started = performance.now();
+  const { stream: _stream, stream_options: _opts, ...upstreamBody } = request as Record<string, unknown>;
+  const outcome: CascadeOutcome = await executeCascade(cascade, query, upstreamBody, {
+    policy: state.policy,
+    verification: state.config.verification,
+    retry: state.config.retry,
+    metrics,
+    signal: clientGone(res),
+  });
+  const name = cascade.config.name;
+  metrics.decisionSeconds.observe({ cascade: name }, (performance.now() - started) / 1000);
+  metrics.policySeconds.observe({ cascade: name }, outcome.policySeconds);
+  metrics.requests.inc({ cascade: name, tier: outcome.tier, mode: 'routed', outcome: 'ok' });
+
+  const tiermix = {
+    cascade: name,
+    tier: outcome.tier,
+    confidence: outcome.confidence,
+    gpu_seconds: outcome.gpuSeconds,
+    reason: outcome.reason,
+    policy: state.policy.describe(),
+    verification: { prompt: state.config.verification.prompt, samples: state.config.verification.samples, temperature: state.config.verification.temperature },
+    steps: outcome.steps.map((s) => ({
+      tier: s.tier, outcome: s.outcome, confidence: s.confidence, verifier_samples: s.verifierSamples,
+      answer_seconds: s.answerSeconds, verify_seconds: s.verifySeconds, gpu_seconds: s.gpuSeconds, reason: s.reason,
+      ...(s.error ? { error: s.error } : {}),
+    })),
+  };
+  res.setHeader('x-tiermix-cascade', name);
+  res.setHeader('x-tiermix-tier', outcome.tier);
+  res.setHeader('x-tiermix-confidence', formatConfidence(outcome.confidence));
+  res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(outcome.gpuSeconds));
+
+  if (request.stream) {
+    res.status(200).setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    const frames = sseFramesFromResponse(kind, outcome.body, { includeUsage: request.stream_options?.include_usage === true, tiermix });
+    res.end(frames.join(''));
+    return;
+  }
+  res.status(200).json({ ...outcome.body, tiermix });
+}
+
+async function pinned(kind: ApiKind, rawBody: Record<string, unknown>, entry: TierEntry, metrics: RouterMetrics, res: Response): Promise<void> {
+  const labels = { cascade: entry.cascade.config.name, tier: entry.tier.name, mode: 'pinned' } satisfies RequestLabels;
+  res.locals.tiermix = labels;
+  const body = { ...rawBody, model: entry.tier.model };
+  const signal = clientGone(res);
+  res.setHeader('x-tiermix-cascade', labels.cascade);
+  res.setHeader('x-tiermix-tier', entry.tier.name);
+  res.setHeader('x-tiermix-confidence', 'none');
+
+  if (rawBody.stream === true) {
+    const up = await entry.client.postStream(PATHS[kind], body, { purpose: 'passthrough', signal });
+    // GPU-seconds are known only when the stream ends, so they travel as an HTTP trailer.
+    res.status(up.status);
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('trailer', 'x-tiermix-gpu-seconds');
+    up.stream.pipe(res, { end: false });
+    const done = await up.finished;
+    metrics.gpuSeconds.inc({ cascade: labels.cascade, tier: labels.tier, purpose: 'passthrough' }, done.gpuSeconds);
+    metrics.requests.inc({ ...labels, outcome: done.error ? 'upstream_error' : 'ok' });
+    if (!res.writableEnded) {
+      res.addTrailers({ 'x-tiermix-gpu-seconds': formatGpuSeconds(done.gpuSeconds) });
+      res.end();
+    }
+    return;
+  }
+
+  const up = await entry.client.postJson<Record<string, unknown>>(PATHS[kind], body, { purpose: 'passthrough', signal });
+  metrics.gpuSeconds.inc({ cascade: labels.cascade, tier: labels.tier, purpose: 'passthrough' }, up.gpuSeconds);
+  metrics.requests.inc({ ...labels, outcome: 'ok' });
+  res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(up.gpuSeconds));
+  res.status(up.status).json({
+    ...up.body,
+    tiermix: { cascade: labels.cascade, tier: entry.tier.name, confidence: null, gpu_seconds: up.gpuSeconds, reason: 'pinned to this tier' },
+  });
+}
