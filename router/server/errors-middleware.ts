@@ -76,7 +76,7 @@ export function errorMiddleware(metrics: RouterMetrics, logger: Logger) {
         logger.warn({ tier: err.tier, kind: err.kind, attempts: err.attempts }, 'upstream failure');
       }
     } else {
-      const apiErr = fromBodyParser(err as { type?: string }) ?? toApiError(err);
+      const apiErr = err instanceof ApiError ? err : (fromBodyParser(err as { type?: string }) ?? toApiError(err));
       if (apiErr.status >= 500) logger.error({ err }, 'internal error');
       status = apiErr.status;
       body = apiErr.toBody();
