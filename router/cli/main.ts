@@ -2,6 +2,7 @@
 // The `tiermix` command line: one program, one subcommand per job.
 import { Command } from 'commander';
 import { registerRouterCommand } from './router-command.js';
+import { registerSimCommand } from './sim-command.js';
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerRouterCommand(program);
+registerSimCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,240 @@
+// POST /v1/completions and /v1/chat/completions: validate, decide the texts, run every sample as a
+// sequence in the engine, and answer as one JSON body or as an SSE stream at the modelled token times.
+import type { Request, Response } from 'express';
+import type { Engine, SequenceHandle } from './engine.js';
+import {
+  chatLogprobs,
+  ChatRequestSchema,
+  completionLogprobs,
+  CompletionRequestSchema,
+  describeZodError,
+  errorBody,
+  finishText,
+  messageText,
+  newId,
+  sse,
+  stopList,
+  tokenLogprobs,
+  usage,
+  type FinishedText,
+  type TokenLogprob,
+} from './protocol.js';
+import type { AnswerSource, Responder } from './responder.js';
+import { countTokens } from './tokens.js';
+
+export type Endpoint = 'completion' | 'chat';
+
+export interface GenerationContext {
+  servedModelName: string;
+  maxModelLen: number;
+  maxWaiting: number;
+  engine: Engine;
+  responder: Responder;
+}
+
+/** vLLM's default max_tokens for /v1/completions (the OpenAI default). */
+export const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+/** Approximate chat-template overhead: role markers per message and the assistant header. */
+const CHAT_TOKENS_PER_MESSAGE = 4;
+const CHAT_TOKENS_PER_REPLY = 2;
+
+interface Job {
+  /** What the responder reads (a prompt, or the last user message). */
+  text: string;
+  promptTokens: number;
+}
+
+interface Choice extends FinishedText {
+  index: number;
+  promptTokens: number;
+  logprobs: TokenLogprob[] | null;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+function completionJobs(prompt: string | string[] | number[] | number[][]): Job[] {
+  const ids = (list: number[]): Job => ({ text: `token-ids:${list.join(',')}`, promptTokens: list.length });
+  if (typeof prompt === 'string') return [{ text: prompt, promptTokens: countTokens(prompt) }];
+  if (prompt.every((p) => typeof p === 'string')) return (prompt as string[]).map((p) => ({ text: p, promptTokens: countTokens(p) }));
+  if (prompt.every((p) => typeof p === 'number')) return [ids(prompt as number[])];
+  return (prompt as number[][]).map(ids);
+}
+
+export async function handleGeneration(endpoint: Endpoint, ctx: GenerationContext, req: Request, res: Response): Promise<void> {
+  try {
+    await generate(endpoint, ctx, req, res);
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    res.status(err.status).json(errorBody(err.status, err.message, err.param));
+  }
+}
+
+async function generate(endpoint: Endpoint, ctx: GenerationContext, req: Request, res: Response): Promise<void> {
+  const schema = endpoint === 'chat' ? ChatRequestSchema : CompletionRequestSchema;
+  const parsed = schema.safeParse(req.body ?? {});
+  if (!parsed.success) throw new HttpError(400, describeZodError(parsed.error));
+  const r = parsed.data;
+  if (r.model && r.model !== ctx.servedModelName) throw new HttpError(404, `The model \`${r.model}\` does not exist.`, 'model');
+
+  let jobs: Job[];
+  let requested: number | null;
+  let topK: number | null = null;
+  if ('messages' in r) {
+    const lastUser = [...r.messages].reverse().find((m) => m.role === 'user') ?? r.messages[r.messages.length - 1]!;
+    const promptTokens =
+      r.messages.reduce((sum, m) => sum + countTokens(messageText(m)) + CHAT_TOKENS_PER_MESSAGE, 0) + CHAT_TOKENS_PER_REPLY;
+    jobs = [{ text: messageText(lastUser), promptTokens }];
+    requested = r.max_completion_tokens ?? r.max_tokens ?? null;
+    if ((r.top_logprobs ?? 0) > 0 && !r.logprobs) throw new HttpError(400, 'when using `top_logprobs`, `logprobs` must be set to true.', 'top_logprobs');
+    if (r.logprobs) topK = r.top_logprobs ?? 0;
+  } else {
+    jobs = completionJobs(r.prompt);
+    requested = r.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
+    topK = r.logprobs ?? null;
+  }
+
+  const n = r.n ?? 1;
+  const temperature = r.temperature ?? 1;
+  const stops = stopList(r.stop);
+  const choices: Choice[] = [];
+  const sources = new Set<AnswerSource>();
+  for (const [ji, job] of jobs.entries()) {
+    const maxTokens = requested ?? ctx.maxModelLen - job.promptTokens;
+    if (job.promptTokens + maxTokens > ctx.maxModelLen || maxTokens < 1) {
+      throw new HttpError(
+        400,
+        `This model's maximum context length is ${ctx.maxModelLen} tokens. However, you requested ${job.promptTokens + maxTokens} tokens ` +
+          `(${job.promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+      );
+    }
+    const samples = ctx.responder.respond({ prompt: job.text, style: endpoint, n, temperature, seed: r.seed ?? null });
+    sources.add(samples.source);
+    samples.texts.forEach((full, i) => {
+      const finished = finishText(full, stops, maxTokens);
+      const logprobs = topK === null ? null : tokenLogprobs(finished.tokens, topK, `${job.text}|${i}`);
+      choices.push({ ...finished, index: ji * n + i, promptTokens: job.promptTokens, logprobs });
+    });
+  }
+
+  if (!ctx.engine.hasRoomFor(choices.length)) {
+    throw new HttpError(503, `The server is overloaded: the waiting queue is full (--max-waiting ${ctx.maxWaiting}). Retry later.`);
+  }
+  res.setHeader('x-tiermix-sim-source', [...sources].join(','));
+  const promptTokens = jobs.reduce((s, j) => s + j.promptTokens, 0);
+  const completionTokens = choices.reduce((s, c) => s + c.tokens.length, 0);
+  const head = { id: newId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl'), created: Math.floor(Date.now() / 1000), model: ctx.servedModelName };
+
+  if (r.stream) {
+    streamChoices(endpoint, ctx, res, choices, head, r.stream_options?.include_usage === true, topK ?? 0, usage(promptTokens, completionTokens));
+    return;
+  }
+  const finished = await runChoices(ctx, res, choices, {});
+  if (!finished) return;
+  res.json({
+    ...head,
+    object: endpoint === 'chat' ? 'chat.completion' : 'text_completion',
+    choices: choices.map((c) =>
+      endpoint === 'chat'
+        ? {
+            index: c.index,
+            message: { role: 'assistant', content: c.text, tool_calls: [] },
+            logprobs: c.logprobs ? chatLogprobs(c.logprobs, topK ?? 0) : null,
+            finish_reason: c.finishReason,
+            stop_reason: c.stopReason,
+          }
+        : {
+            index: c.index,
+            text: c.text,
+            logprobs: c.logprobs ? completionLogprobs(c.logprobs, 0) : null,
+            finish_reason: c.finishReason,
+            stop_reason: c.stopReason,
+          },
+    ),
+    usage: usage(promptTokens, completionTokens),
+  });
+}
+
+interface ChoiceHooks {
+  onToken?(choice: Choice, index: number): void;
+  onChoiceDone?(choice: Choice): void;
+}
+
+/** Run every choice as an engine sequence; resolves true when all finish, false if the client left. */
+function runChoices(ctx: GenerationContext, res: Response, choices: Choice[], hooks: ChoiceHooks): Promise<boolean> {
+  return new Promise((resolve) => {
+    let remaining = choices.length;
+    const handles: SequenceHandle[] = [];
+    res.on('close', () => {
+      if (remaining === 0) return;
+      remaining = -1; // the client went away: free every sequence, answer nothing
+      for (const h of handles) h.cancel();
+      resolve(false);
+    });
+    for (const choice of choices) {
+      if (remaining < 0) break;
+      handles.push(
+        ctx.engine.submit(
+          { promptTokens: choice.promptTokens, outputTokens: choice.tokens.length, finishReason: choice.finishReason },
+          {
+            onToken: (i) => hooks.onToken?.(choice, i),
+            onFinished: () => {
+              hooks.onChoiceDone?.(choice);
+              if (--remaining === 0) resolve(true);
+            },
+          },
+        ),
+      );
+    }
+  });
+}
+
+function streamChoices(
+  endpoint: Endpoint,
+  ctx: GenerationContext,
+  res: Response,
+  choices: Choice[],
+  head: { id: string; created: number; model: string },
+  includeUsage: boolean,
+  topK: number,
+  totals: ReturnType<typeof usage>,
+): void {
+  res.status(200);
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-cache');
+  res.flushHeaders();
+  const object = endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+  const write = (choice: Record<string, unknown>) =>
+    res.write(sse({ ...head, object, choices: [choice], ...(includeUsage ? { usage: null } : {}) }));
+  const offsets = new Map<Choice, number>();
+  if (endpoint === 'chat') {
+    for (const c of choices) write({ index: c.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null });
+  }
+  const piece = (c: Choice, text: string, lp: TokenLogprob | undefined, last: boolean) => {
+    const offset = offsets.get(c) ?? 0;
+    offsets.set(c, offset + text.length);
+    const finish = last ? { finish_reason: c.finishReason, stop_reason: c.stopReason } : { finish_reason: null };
+    if (endpoint === 'chat') {
+      write({ index: c.index, delta: { content: text }, logprobs: lp ? chatLogprobs([lp], topK) : null, ...finish });
+    } else {
+      write({ index: c.index, text, logprobs: lp ? completionLogprobs([lp], offset) : null, ...finish });
+    }
+  };
+  void runChoices(ctx, res, choices, {
+    onToken: (c, i) => piece(c, c.tokens[i]!, c.logprobs?.[i], i === c.tokens.length - 1),
+    onChoiceDone: (c) => {
+      if (c.tokens.length === 0) piece(c, '', undefined, true);
+    },
+  }).then((finished) => {
+    if (!finished) return;
+    if (includeUsage) res.write(sse({ ...head, object, choices: [], usage: totals }));
+    res.end(sse('[DONE]'));
+  });
+}
