@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tiermix` command line: one program, one subcommand per job.
 import { Command } from 'commander';
+import { registerDemoCommand } from './demo-command.js';
 import { registerRouterCommand } from './router-command.js';
 import { registerSimCommand } from './sim-command.js';
 
@@ -12,6 +13,7 @@ program
 
 registerRouterCommand(program);
 registerSimCommand(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,144 @@
+// `tiermix demo`: simulated tiers and the router on this machine, a workload through them, and a report.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { ChildProcesses } from '../demo/children.js';
+import { chooseDataDir, DataDirError } from '../demo/data-source.js';
+import { formatReport } from '../demo/format.js';
+import { runDemo, type DemoOptions } from '../demo/run.js';
+import { DEMO_TIERS } from '../demo/types.js';
+import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } from '../verify/simulated-verifier.js';
+
+const USAGE_ERROR = 2;
+/** Chosen so the default run (300 requests, both phases) takes about a minute on 2 cores. */
+export const DEFAULT_TIME_SCALE = 0.15;
+/** dist/router/cli -> the repository root (its parent holds shared/data). */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function numberIn(min: number, max: number, integer = false, minExclusive = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    const kind = integer ? 'an integer' : 'a number';
+    const low = minExclusive ? n <= min : n < min;
+    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || low || n > max) {
+      throw new InvalidArgumentError(`must be ${kind} ${minExclusive ? `greater than ${min} and at most` : `from ${min} to`} ${max}.`);
+    }
+    return n;
+  };
+}
+
+function verifierSpec(value: string): string {
+  try {
+    parseVerifierSpec(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+interface DemoFlags {
+  requests: number;
+  concurrency: number;
+  timeScale: number;
+  data?: string;
+  seed: number;
+  compare: boolean;
+  threshold: number;
+  samples: number;
+  verifier: string;
+  startupTimeout: number;
+  json: boolean;
+}
+
+export function registerDemoCommand(program: Command): void {
+  const cmd = program
+    .command('demo')
+    .summary('run three SIMULATED vLLM tiers and the router here, send a workload, print a report')
+    .description(
+      `SIMULATED serving on this machine, no model and no GPU. Start three simulated vLLM tiers (${DEMO_TIERS.map((t) => `${t.name}: ${t.model}, ${t.gpusPerReplica} GPU${t.gpusPerReplica > 1 ? 's' : ''}`).join('; ')}) and the ` +
+        'router as child processes on free 127.0.0.1 ports, send MMLU-Pro questions (or a generated set) through the ' +
+        'cascade, optionally the same questions pinned to the largest tier, and print per-tier requests and escalations, ' +
+        'accuracy, GPU-seconds per request and latency percentiles. No model runs: answer texts are recorded outputs, ' +
+        'latencies and verifier verdicts are simulated. See docs/demo.md.',
+    )
+    .option('--requests <n>', 'questions to send', numberIn(1, 100_000, true), 300)
+    .option('--concurrency <n>', 'requests in flight', numberIn(1, 1024, true), 16)
+    .option(
+      '--time-scale <x>',
+      "simulators' latency multiplier; reported times are divided by it (the default takes about a minute on 2 cores)",
+      numberIn(0, 10, false, true),
+      DEFAULT_TIME_SCALE,
+    )
+    .option('--data <dir>', 'MMLU-Pro folder (outcomes.jsonl.gz, outputs/), or "none" for generated questions (default: env TIERMIX_DATA, else ../shared/data/mmlu-pro beside the repository if present, else none)')
+    .option('--seed <n>', 'seed of the question sample', numberIn(-(2 ** 31), 2 ** 31, true), 1)
+    .option('--no-compare', 'skip the second phase that sends the same questions pinned to the largest tier (default: compare)')
+    .option('--threshold <p>', 'escalate while the verifier confidence is below this', numberIn(0, 1), 0.5)
+    .option('--samples <k>', 'self-verification samples per check', numberIn(1, 64, true), 8)
+    .option('--verifier <spec>', 'stated verifier model the simulators draw verdicts from', verifierSpec, formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
+    .option('--startup-timeout <s>', 'seconds to wait for each child to listen and be ready', numberIn(1, 3600), 90)
+    .option('--json', 'print the report as one JSON object instead of a table')
+    .addHelpText('after', '\nProgress goes to stderr, the report to stdout. Exit status: 0 ok, 1 failed requests or a failed run, 2 bad flags, 130 interrupted.')
+    .exitOverride((err: CommanderError) => {
+      if (err.exitCode === 0) process.exit(0); // --help
+      process.exit(USAGE_ERROR);
+    })
+    .action(async (flags: DemoFlags) => {
+      let data;
+      try {
+        data = chooseDataDir(flags.data, process.env, REPO_ROOT);
+      } catch (err) {
+        if (!(err instanceof DataDirError)) throw err;
+        console.error(`tiermix demo: ${err.message}`);
+        process.exit(USAGE_ERROR);
+      }
+      const options: DemoOptions = {
+        data, requests: flags.requests, concurrency: flags.concurrency, timeScale: flags.timeScale, seed: flags.seed,
+        compare: flags.compare, threshold: flags.threshold, samples: flags.samples, verifier: flags.verifier,
+        startupTimeoutSeconds: flags.startupTimeout,
+      };
+      const interrupt = new AbortController();
+      let children: ChildProcesses | null = null;
+      // Last resort: whatever ends this process, its children go with it.
+      process.on('exit', () => children?.killAllNow());
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) {
+          children?.killAllNow(); // second Ctrl-C: do not wait for a graceful stop
+          process.exit(130);
+        }
+        process.stderr.write(`\ntiermix demo: ${signal}: stopping (again to force)\n`);
+        interrupt.abort(new Interrupted(signal));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const { report } = await runDemo(options, {
+          stderr: process.stderr,
+          signal: interrupt.signal,
+          onChildren: (c) => (children = c),
+        });
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        const failedRequests = report.routed.errors + (report.alwaysLargest?.errors ?? 0);
+        if (failedRequests > 0 || !report.metricsCheck.ok) {
+          console.error(`tiermix demo: ${failedRequests} failed requests${report.metricsCheck.ok ? '' : ', metrics cross-check failed'}`);
+          process.exitCode = 1;
+        }
+      } catch (err) {
+        if (err instanceof Interrupted || interrupt.signal.aborted) {
+          console.error('tiermix demo: interrupted; simulators and router stopped');
+          process.exit(130);
+        }
+        console.error(`tiermix demo: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+  cmd.showHelpAfterError('(run tiermix demo --help for usage)');
+}
+
+class Interrupted extends Error {
+  constructor(signal: string) {
+    super(`interrupted by ${signal}`);
+  }
+}

@@ -1,0 +1,93 @@
+// Sending the workload through the router: a fixed number of requests in flight, each answer scored
+// against the gold letter, and the router's tiermix fields kept for the report.
+import type { MmluQuestion } from '../sim/dataset.js';
+import type { RequestResult, StepRecord } from './types.js';
+import { chatBody, isCorrect } from './workload.js';
+
+export interface LoadOptions {
+  routerUrl: string;
+  /** A cascade name (routed) or a tier name (pinned). */
+  model: string;
+  questions: readonly MmluQuestion[];
+  concurrency: number;
+  /** Per request, wall milliseconds. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onResult?: (r: RequestResult) => void;
+}
+
+interface TiermixField {
+  tier?: unknown;
+  gpu_seconds?: unknown;
+  steps?: { tier?: unknown; outcome?: unknown; gpu_seconds?: unknown; answer_seconds?: unknown; verify_seconds?: unknown }[];
+}
+
+interface ChatResponse {
+  choices?: { message?: { content?: unknown } }[];
+  tiermix?: TiermixField;
+  error?: { message?: unknown };
+}
+
+const asNumber = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** Turn one HTTP exchange into a RequestResult (pure; tested). */
+export function resultFrom(q: MmluQuestion, status: number, body: ChatResponse | null, latencySeconds: number): RequestResult {
+  const base = { questionId: q.id, status, latencySeconds };
+  if (status !== 200 || body === null) {
+    const message = typeof body?.error?.message === 'string' ? body.error.message : 'no error message';
+    return { ...base, ok: false, tier: null, gpuSeconds: 0, steps: [], correct: null, error: `HTTP ${status}: ${message}` };
+  }
+  const text = body.choices?.[0]?.message?.content;
+  const t = body.tiermix ?? {};
+  const steps: StepRecord[] = (t.steps ?? []).map((s) => ({
+    tier: String(s.tier), outcome: String(s.outcome), gpuSeconds: asNumber(s.gpu_seconds), seconds: asNumber(s.answer_seconds) + asNumber(s.verify_seconds),
+  }));
+  if (typeof text !== 'string') {
+    return { ...base, ok: false, tier: null, gpuSeconds: 0, steps, correct: null, error: 'HTTP 200 without choices[0].message.content' };
+  }
+  return { ...base, ok: true, tier: typeof t.tier === 'string' ? t.tier : null, gpuSeconds: asNumber(t.gpu_seconds), steps, correct: isCorrect(text, q) };
+}
+
+async function sendOne(o: LoadOptions, q: MmluQuestion): Promise<RequestResult> {
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const signals = [AbortSignal.timeout(o.timeoutMs), ...(o.signal ? [o.signal] : [])];
+  try {
+    const res = await fetch(`${o.routerUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody(o.model, q)),
+      signal: AbortSignal.any(signals),
+    });
+    const text = await res.text();
+    let body: ChatResponse | null = null;
+    try {
+      body = JSON.parse(text) as ChatResponse;
+    } catch {
+      body = null;
+    }
+    return resultFrom(q, res.status, body, elapsed());
+  } catch (err) {
+    if (o.signal?.aborted) throw o.signal.reason;
+    const e = err as Error & { cause?: { code?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${o.timeoutMs / 1000} s` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    return { questionId: q.id, ok: false, status: null, latencySeconds: elapsed(), tier: null, gpuSeconds: 0, steps: [], correct: null, error: why };
+  }
+}
+
+/** Send every question, `concurrency` at a time; results are in the order of the questions. */
+export async function runLoad(o: LoadOptions): Promise<RequestResult[]> {
+  const results: RequestResult[] = new Array<RequestResult>(o.questions.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < o.questions.length) {
+      o.signal?.throwIfAborted();
+      const i = next++;
+      const r = await sendOne(o, o.questions[i]!);
+      results[i] = r;
+      o.onResult?.(r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, o.questions.length) }, worker));
+  return results;
+}

@@ -1,0 +1,47 @@
+// Shared shapes of the demo: the ladder it runs and what it records about each request.
+
+export interface DemoTier {
+  /** Tier name in the router config; also the `model` a pinned request sends. */
+  name: string;
+  /** Model the simulator plays and the router sends upstream (the data's model name). */
+  model: string;
+  gpusPerReplica: number;
+}
+
+/** The cascade the issue asks for: Mistral-7B -> Llama-2-13B -> Llama-2-70B (TP=4). */
+export const DEMO_TIERS: readonly DemoTier[] = [
+  { name: 'mistral-7b', model: 'Mistral-7B-v0.1', gpusPerReplica: 1 },
+  { name: 'llama-2-13b', model: 'Llama-2-13b-hf', gpusPerReplica: 1 },
+  { name: 'llama-2-70b', model: 'Llama-2-70b-hf', gpusPerReplica: 4 },
+];
+
+export const DEMO_CASCADE = 'ladder';
+
+/** One tier a routed request visited, from the response's tiermix.steps. */
+export interface StepRecord {
+  tier: string;
+  outcome: string;
+  /** As the router measured it: wall-clock GPU-seconds (not yet divided by the time scale). */
+  gpuSeconds: number;
+  /** Wall seconds of the tier's answer and verification calls. */
+  seconds: number;
+}
+
+/** What the demo's client saw for one request. */
+export interface RequestResult {
+  questionId: number;
+  ok: boolean;
+  /** HTTP status, or null when no response arrived. */
+  status: number | null;
+  /** Wall seconds from sending to the last byte of the body, at the demo's client. */
+  latencySeconds: number;
+  /** Tier whose answer was returned (tiermix.tier). */
+  tier: string | null;
+  /** tiermix.gpu_seconds, wall-clock. */
+  gpuSeconds: number;
+  /** tiermix.steps for routed requests; empty for pinned ones. */
+  steps: StepRecord[];
+  /** Letter in the answer equals the gold letter; null when the request failed. */
+  correct: boolean | null;
+  error?: string;
+}

@@ -1,0 +1,202 @@
+// `tiermix demo` end to end with small numbers: in-process (report sanity, children stopped) and as a
+// child process (flags, exit codes, --json, Ctrl-C and a killed demo leave no processes behind).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runDemo, type DemoOptions } from '../../../router/demo/run.js';
+import type { DemoReport } from '../../../router/demo/report.js';
+import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec } from '../../../router/verify/simulated-verifier.js';
+
+const cli = fileURLToPath(new URL('../../../router/cli/main.js', import.meta.url));
+const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url)); // dist/test/integration/demo -> project
+const SMALL = ['--requests', '20', '--concurrency', '4', '--time-scale', '0.02'];
+
+function realDataDir(): string | undefined {
+  const candidates = [process.env.TIERMIX_DATA, `${projectRoot}../shared/data/mmlu-pro`];
+  return candidates.find((d): d is string => !!d && existsSync(`${d}/outcomes.jsonl.gz`));
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitGone(pids: number[], ms = 10_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(alive);
+}
+
+/** Direct children of pid, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+const options = (over: Partial<DemoOptions> = {}): DemoOptions => ({
+  data: { dir: null, origin: 'none', note: '--data none: generated questions' },
+  requests: 20, concurrency: 4, timeScale: 0.02, seed: 1, compare: true, threshold: 0.5, samples: 8,
+  verifier: formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER), startupTimeoutSeconds: 60, ...over,
+});
+
+function assertSane(r: DemoReport, requests: number): void {
+  assert.equal(r.simulated, true);
+  assert.match(r.disclaimer.join(' '), /SIMULATION/);
+  assert.equal(r.workload.requests, requests);
+  assert.deepEqual(r.tiers.map((t) => t.tier), ['mistral-7b', 'llama-2-13b', 'llama-2-70b']);
+  assert.equal(r.routed.errors, 0, JSON.stringify(r.errors));
+  assert.equal(r.routed.answered, requests);
+  // Every request is answered by one tier; every escalation out of a tier is a call to a later tier.
+  assert.equal(r.tiers.reduce((s, t) => s + t.answered, 0), requests);
+  assert.equal(r.tiers[0]!.asked, requests);
+  for (let i = 1; i < r.tiers.length; i++) assert.equal(r.tiers[i]!.asked, r.tiers[i - 1]!.escalationsOut);
+  assert.equal(r.tiers[2]!.escalationsOut, 0);
+  assert.equal(r.tiers[0]!.answered + r.tiers[0]!.escalationsOut, requests);
+  assert.equal(r.routed.escalations, r.tiers.reduce((s, t) => s + t.escalationsOut, 0));
+  assert.ok(r.metricsCheck.ok, JSON.stringify(r.metricsCheck.checks.filter((c) => !c.ok)));
+  assert.ok(r.metricsCheck.checks.length >= 9);
+  assert.ok(r.routed.accuracy !== null && r.routed.accuracy >= 0 && r.routed.accuracy <= 1);
+  assert.ok(r.routed.gpuSecondsPerRequest! > 0);
+  assert.ok(r.routed.latencyP50! > 0 && r.routed.latencyP99! >= r.routed.latencyP50!);
+  assert.ok(r.tiers.every((t) => t.gpuSeconds >= 0));
+}
+
+describe('tiermix demo in-process', () => {
+  it('runs generated questions, reports consistent numbers and stops its children', async () => {
+    let progress = '';
+    const { report, processes } = await runDemo(options(), { stderr: { write: (s: string) => (progress += s) } });
+    assertSane(report, 20);
+    assert.equal(report.data.source, 'generated');
+    assert.ok(report.alwaysLargest);
+    assert.equal(report.alwaysLargest.errors, 0);
+    assert.equal(report.alwaysLargest.escalations, 0);
+    // The pinned phase returns the largest model's answers: its accuracy is the generated outcomes'.
+    assert.equal(report.alwaysLargest.accuracy, report.baselines.alwaysLargest);
+    assert.match(progress, /routed \(model ladder\): 20\/20 done/);
+    assert.match(progress, /always-largest \(model llama-2-70b\): 20\/20 done/);
+    assert.equal(processes.length, 4);
+    assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), [], 'no child left running');
+  });
+
+  const data = realDataDir();
+  it('uses the real MMLU-Pro test split when the data is there', { skip: data ? false : 'MMLU-Pro data not found' }, async () => {
+    const { report, processes } = await runDemo(
+      options({ data: { dir: data!, origin: 'flag', note: 'test' }, requests: 16, compare: true }),
+      { stderr: { write: () => true } },
+    );
+    assertSane(report, 16);
+    assert.equal(report.data.source, 'mmlu-pro');
+    assert.equal(report.data.realTexts, true);
+    assert.match(report.workload.questions, /test split/);
+    // Real recorded texts: the measured always-largest accuracy is the recorded one.
+    assert.equal(report.alwaysLargest!.accuracy, report.baselines.alwaysLargest);
+    assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), []);
+  });
+});
+
+describe('tiermix demo command', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'demo', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const runAsync = (...args: string[]) =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.once('close', (status) => resolve({ status, stderr }));
+    });
+
+  it('--help lists the flags', () => {
+    const r = run('--help');
+    assert.equal(r.status, 0);
+    for (const flag of ['requests', 'concurrency', 'time-scale', 'data', 'seed', 'no-compare', 'threshold', 'samples', 'verifier', 'startup-timeout', 'json']) {
+      assert.ok(r.stdout.includes(`--${flag}`), `--${flag} listed`);
+    }
+    assert.match(r.stdout, /SIMULATED/);
+  });
+
+  it('exits 2 saying what to fix', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--requests', '0'], /--requests.*must be an integer from 1/],
+      [['--concurrency', 'many'], /--concurrency.*must be an integer/],
+      [['--time-scale', '0'], /--time-scale.*greater than 0/],
+      [['--threshold', '2'], /--threshold.*from 0 to 1/],
+      [['--verifier', 'oracle'], /invalid verifier spec/],
+      [['--data', '/no/such/folder'], /--data \/no\/such\/folder: no outcomes.jsonl.gz there/],
+      [['--bogus'], /unknown option '--bogus'/],
+    ];
+    // In parallel: each is a node start-up.
+    const runs = await Promise.all(cases.map(([args]) => runAsync('demo', ...args)));
+    cases.forEach(([args, message], i) => {
+      assert.equal(runs[i]!.status, 2, `${args.join(' ')}: ${runs[i]!.stderr}`);
+      assert.match(runs[i]!.stderr, message);
+    });
+  });
+
+  it('--json prints one JSON report on stdout and progress on stderr', () => {
+    const r = run(...SMALL, '--data', 'none', '--no-compare', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as DemoReport;
+    assertSane(report, 20);
+    assert.equal(report.alwaysLargest, null);
+    assert.match(r.stderr, /routed \(model ladder\): 20\/20 done/);
+  });
+
+  const linux = process.platform === 'linux' ? false : 'needs /proc';
+
+  async function startedDemo(): Promise<{ demo: ChildProcess; kids: number[]; exit: Promise<number | null> }> {
+    const demo = spawn(process.execPath, [cli, 'demo', '--data', 'none', '--requests', '5000', '--concurrency', '4', '--time-scale', '0.05'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exit = new Promise<number | null>((resolve) => demo.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      demo.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/router ready at/.test(err)) resolve(); // the stack is up and the workload starts
+      });
+      demo.once('exit', () => reject(new Error(`demo ended early: ${err}`)));
+      setTimeout(() => reject(new Error(`no progress within 30 s: ${err}`)), 30_000).unref();
+    });
+    demo.stdout!.resume();
+    const kids = childrenOf(demo.pid!);
+    assert.equal(kids.length, 4, 'three simulators and the router');
+    return { demo, kids, exit };
+  }
+
+  it('Ctrl-C stops the run and every child, exit 130', { skip: linux }, async () => {
+    const { demo, kids, exit } = await startedDemo();
+    try {
+      demo.kill('SIGINT');
+      assert.equal(await exit, 130);
+      assert.deepEqual(await waitGone(kids, 2000), [], 'children stopped before the demo exited');
+    } finally {
+      for (const pid of [demo.pid!, ...kids]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('a killed demo leaves no children behind', { skip: linux }, async () => {
+    const { demo, kids, exit } = await startedDemo();
+    try {
+      demo.kill('SIGKILL'); // no handler runs: the children notice their parent is gone
+      await exit;
+      assert.deepEqual(await waitGone(kids, 10_000), []);
+    } finally {
+      for (const pid of kids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
