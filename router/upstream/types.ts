@@ -18,6 +18,9 @@ export type UpstreamFailureKind =
   | 'aborted';
 
 export class UpstreamError extends Error {
+  /** GPU-seconds the failed attempts were attributed (a replica may have worked before failing). */
+  gpuSeconds = 0;
+
   constructor(
     readonly kind: UpstreamFailureKind,
     message: string,

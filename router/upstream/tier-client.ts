@@ -1,0 +1,381 @@
+// One tier's vLLM replicas behind one object: least-loaded selection, retries on other replicas,
+// passive ejection plus active health checks, in-flight and GPU-seconds metering.
+//
+// Timeouts per attempt:
+// - connect: tier.timeouts.connectSeconds for setting up a new connection (armed in the agent).
+// - postJson: axios's timeout of requestSeconds: wall time until the response headers, then the same
+//   limit on any silence while the body arrives. vLLM sends a non-streamed answer only once it is
+//   complete, so the headers mark nearly the whole request.
+// - postStream: requestSeconds of wall time until the response headers; after that, an idle timeout
+//   between chunks (streamIdleSeconds, default requestSeconds), because a long generation may
+//   legitimately stream for longer than any fixed limit. An error status's small body is read under
+//   the idle timeout too.
+// The caller's AbortSignal goes straight to axios: no timers or AbortControllers of our own per call.
+//
+// GPU-seconds reported for a call (result, stream `finished`, UpstreamError.gpuSeconds) cover all its
+// attempts, failed ones included: a replica that timed out still spent its GPUs on the request.
+// onAttempt reports a streamed attempt when its body ends, so its seconds cover the whole stream.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { finished as streamFinished, type Readable } from 'node:stream';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+
+import type { RetryConfig, TierConfig } from '../config/schema.js';
+import { ReplicaGpuMeter, type MeterToken } from '../cost/gpu-meter.js';
+import { createKeepAliveAgents, type KeepAliveAgents } from './agents.js';
+import {
+  CALLER_ABORTED,
+  failureFromError,
+  failureFromJsonResponse,
+  failureFromStatus,
+  isRetryable,
+  type AttemptFailure,
+} from './failures.js';
+import { createUpstreamAxios, readSmallBody, withoutCredentials } from './http.js';
+import { DEFAULT_HEALTH_CHECK, startHealthChecks, type HealthChecker, type HealthCheckOptions } from './health.js';
+import { DEFAULT_EJECTION, ReplicaSet, type EjectionPolicy } from './replica-set.js';
+import {
+  UpstreamError,
+  type CallOptions,
+  type TierClient,
+  type UpstreamHooks,
+  type UpstreamJsonResult,
+  type UpstreamPath,
+  type UpstreamStreamResult,
+} from './types.js';
+
+/** The subset of a pino logger this module uses; only state changes are logged, never bodies or headers. */
+export interface UpstreamLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface TierClientOptions {
+  hooks?: UpstreamHooks;
+  /** Monotonic clock in milliseconds (default performance.now). */
+  now?: () => number;
+  /** Active health checks (default every 5 s on /health); false: none, replicas start ready. */
+  healthCheck?: HealthCheckOptions | false;
+  logger?: UpstreamLogger;
+  /** Passive ejection cooldown (default 1 s doubling up to 30 s). */
+  ejection?: EjectionPolicy;
+  /** Longest silence between chunks of a streamed response (default tier.timeouts.requestSeconds). */
+  streamIdleSeconds?: number;
+  /** Connection pool size per replica (default 1024). */
+  maxSocketsPerReplica?: number;
+}
+
+export interface ReplicaSnapshot {
+  replica: string;
+  ready: boolean;
+  healthy: boolean;
+  inFlight: number;
+  /** Seconds of passive ejection left (0 when not ejected). */
+  ejectedForSeconds: number;
+  /** GPU-seconds attributed to calls on this replica so far. */
+  gpuSeconds: number;
+}
+
+/** TierClient plus a per-replica view for status pages and tests. */
+export interface InspectableTierClient extends TierClient {
+  replicaStatus(): ReplicaSnapshot[];
+}
+
+export function createTierClient(tier: TierConfig, retry: RetryConfig, options: TierClientOptions = {}): InspectableTierClient {
+  return new AxiosTierClient(tier, retry, options);
+}
+
+const PATHS: readonly UpstreamPath[] = ['/v1/completions', '/v1/chat/completions'];
+
+interface Replica {
+  /** For logs, hooks and results: the base URL without any user:password. */
+  label: string;
+  urls: Record<string, string>;
+  meter: ReplicaGpuMeter;
+}
+
+/** One attempt against one replica, from dispatch to its end (for streams: the end of the body). */
+interface Attempt {
+  index: number;
+  startedAt: number;
+  meterToken: MeterToken;
+}
+
+const NO_SIGNAL: AxiosRequestConfig = Object.freeze({});
+const STREAM_NO_SIGNAL: AxiosRequestConfig = Object.freeze({ responseType: 'stream' });
+
+/** A failed attempt, told apart from a result by instanceof. */
+class FailedAttempt {
+  constructor(
+    readonly failure: AttemptFailure,
+    readonly gpuSeconds: number,
+  ) {}
+}
+
+class AxiosTierClient implements InspectableTierClient {
+  readonly tierName: string;
+  private readonly set: ReplicaSet;
+  private readonly replicas: Replica[];
+  private readonly agents: KeepAliveAgents;
+  private readonly http: AxiosInstance;
+  private readonly health: HealthChecker | undefined;
+  private readonly now: () => number;
+  private readonly hooks: UpstreamHooks;
+  private readonly logger: UpstreamLogger | undefined;
+  private readonly maxAttempts: number;
+  private readonly requestSeconds: number;
+  private readonly streamIdleMs: number;
+  private tierInFlight = 0;
+
+  constructor(tier: TierConfig, retry: RetryConfig, options: TierClientOptions) {
+    this.tierName = tier.name;
+    this.now = options.now ?? (() => performance.now());
+    this.hooks = options.hooks ?? {};
+    this.logger = options.logger;
+    this.maxAttempts = Math.max(1, retry.attemptsPerTier);
+    this.requestSeconds = tier.timeouts.requestSeconds;
+    this.streamIdleMs = (options.streamIdleSeconds ?? tier.timeouts.requestSeconds) * 1000;
+
+    const bases = tier.endpoints.map((e) => e.replace(/\/+$/, ''));
+    this.replicas = bases.map((base) => ({
+      label: withoutCredentials(base),
+      urls: Object.fromEntries(PATHS.map((p) => [p, base + p])),
+      meter: new ReplicaGpuMeter(tier.gpusPerReplica, () => this.now() / 1000),
+    }));
+    const healthCheck = options.healthCheck === undefined ? DEFAULT_HEALTH_CHECK : options.healthCheck;
+    this.set = new ReplicaSet(bases, healthCheck === false, options.ejection ?? DEFAULT_EJECTION);
+
+    this.agents = createKeepAliveAgents({
+      connectTimeoutMs: tier.timeouts.connectSeconds * 1000,
+      maxSocketsPerReplica: options.maxSocketsPerReplica ?? 1024,
+    });
+    this.http = createUpstreamAxios(this.agents, tier.timeouts.requestSeconds * 1000);
+
+    this.health =
+      healthCheck === false || bases.length === 0
+        ? undefined
+        : startHealthChecks({
+            http: this.http,
+            baseUrls: bases,
+            options: healthCheck,
+            timeoutMs: Math.max(tier.timeouts.connectSeconds, 1) * 1000,
+            onResult: (index, ok) => this.onHealthResult(index, ok),
+          });
+  }
+
+  postJson<T = unknown>(path: UpstreamPath, body: Record<string, unknown>, opts: CallOptions): Promise<UpstreamJsonResult<T>> {
+    if (body.stream === true) return Promise.reject(new TypeError('postJson needs stream: false; use postStream for streamed answers'));
+    const payload = this.serialize(body);
+    if (payload instanceof UpstreamError) return Promise.reject(payload);
+    return this.callWithRetries(opts, (index, attemptNo, spent) => this.jsonAttempt<T>(index, attemptNo, spent, path, payload, opts));
+  }
+
+  postStream(path: UpstreamPath, body: Record<string, unknown>, opts: CallOptions): Promise<UpstreamStreamResult> {
+    const payload = this.serialize(body);
+    if (payload instanceof UpstreamError) return Promise.reject(payload);
+    return this.callWithRetries(opts, (index, attemptNo, spent) => this.streamAttempt(index, attemptNo, spent, path, payload, opts));
+  }
+
+  inFlight(): number {
+    return this.tierInFlight;
+  }
+
+  readyReplicas(): number {
+    return this.set.readyCount(this.now());
+  }
+
+  replicaStatus(): ReplicaSnapshot[] {
+    const now = this.now();
+    return this.set.replicas.map((r, i) => ({
+      replica: this.replicas[i]!.label,
+      ready: this.set.isReady(i, now),
+      healthy: r.healthy,
+      inFlight: r.inFlight,
+      ejectedForSeconds: Math.max(0, r.ejectedUntil - now) / 1000,
+      gpuSeconds: this.replicas[i]!.meter.attributedGpuSeconds,
+    }));
+  }
+
+  close(): void {
+    this.health?.stop();
+    this.agents.destroyIdleSockets();
+  }
+
+  private async callWithRetries<R>(
+    opts: CallOptions,
+    attemptOnce: (index: number, attemptNo: number, spentGpuSeconds: number) => Promise<R | FailedAttempt>,
+  ): Promise<R> {
+    if (this.replicas.length === 0) {
+      throw new UpstreamError('no_replica', `tier ${this.tierName} has no endpoints`, this.tierName);
+    }
+    const tried: number[] = [];
+    let spent = 0;
+    let last: AttemptFailure = CALLER_ABORTED;
+    while (tried.length < this.maxAttempts) {
+      if (opts.signal?.aborted) throw this.toError(CALLER_ABORTED, tried.length, spent);
+      const index = this.set.pick(this.now(), tried);
+      tried.push(index);
+      const outcome = await attemptOnce(index, tried.length, spent);
+      if (!(outcome instanceof FailedAttempt)) return outcome;
+      spent += outcome.gpuSeconds;
+      last = outcome.failure;
+      if (!isRetryable(last.kind)) break;
+    }
+    throw this.toError(last, tried.length, spent);
+  }
+
+  private async jsonAttempt<T>(
+    index: number,
+    attemptNo: number,
+    spent: number,
+    path: UpstreamPath,
+    payload: string,
+    opts: CallOptions,
+  ): Promise<UpstreamJsonResult<T> | FailedAttempt> {
+    const attempt = this.beginAttempt(index);
+    let res: AxiosResponse | undefined;
+    let failure: AttemptFailure | undefined;
+    try {
+      const answer: AxiosResponse = await this.http.post(this.urlOf(index, path), payload, opts.signal ? { signal: opts.signal } : NO_SIGNAL);
+      res = answer;
+      failure = failureFromJsonResponse(answer.status, answer.data);
+    } catch (err) {
+      failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
+    }
+    const cost = this.endAttempt(attempt, opts.purpose, failure);
+    if (failure || !res) return new FailedAttempt(this.onReplica(index, failure ?? CALLER_ABORTED), cost.gpuSeconds);
+    return {
+      status: res.status,
+      body: res.data as T,
+      replica: this.replicas[index]!.label,
+      seconds: cost.seconds,
+      gpuSeconds: spent + cost.gpuSeconds,
+      attempts: attemptNo,
+    };
+  }
+
+  private async streamAttempt(
+    index: number,
+    attemptNo: number,
+    spent: number,
+    path: UpstreamPath,
+    payload: string,
+    opts: CallOptions,
+  ): Promise<UpstreamStreamResult | FailedAttempt> {
+    const attempt = this.beginAttempt(index);
+    let failure: AttemptFailure | undefined;
+    try {
+      const config = opts.signal ? { signal: opts.signal, responseType: 'stream' as const } : STREAM_NO_SIGNAL;
+      const res: AxiosResponse<Readable> = await this.http.post(this.urlOf(index, path), payload, config);
+      this.armIdleTimeout(res);
+      if (res.status >= 200 && res.status < 300) return this.handOverStream(attempt, res, opts, attemptNo, spent);
+      // Error statuses carry a small JSON body (vLLM's error object).
+      failure = failureFromStatus(res.status, await readSmallBody(res.data));
+    } catch (err) {
+      failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
+    }
+    const cost = this.endAttempt(attempt, opts.purpose, failure);
+    return new FailedAttempt(this.onReplica(index, failure ?? CALLER_ABORTED), cost.gpuSeconds);
+  }
+
+  /**
+   * Once headers are in, axios's timer no longer applies: destroy the body stream after
+   * streamIdleSeconds without data. The socket's own idle timer costs nothing per chunk, and the
+   * agent resets it when the socket goes back to the pool.
+   */
+  private armIdleTimeout(res: AxiosResponse<Readable>): void {
+    const stream = res.data;
+    const request = res.request as http.ClientRequest | undefined;
+    request?.setTimeout(this.streamIdleMs, () => {
+      if (stream.destroyed || stream.readableEnded) return;
+      stream.destroy(new UpstreamError('timeout', `no data for ${this.streamIdleMs / 1000}s while streaming`, this.tierName));
+    });
+  }
+
+  /** Headers arrived with 2xx: hand the body over and meter the attempt until the body ends. */
+  private handOverStream(
+    attempt: Attempt,
+    res: AxiosResponse<Readable>,
+    opts: CallOptions,
+    attemptNo: number,
+    spent: number,
+  ): UpstreamStreamResult {
+    const stream = res.data;
+    const finished = new Promise<{ seconds: number; gpuSeconds: number; error?: Error }>((resolve) => {
+      // finished() also keeps an 'error' listener on the stream, so a late error never goes unhandled.
+      streamFinished(stream, (err) => {
+        const failure = err ? failureFromError(err, opts.signal?.aborted === true, this.streamIdleMs / 1000) : undefined;
+        const cost = this.endAttempt(attempt, opts.purpose, failure);
+        const gpuSeconds = spent + cost.gpuSeconds;
+        if (!failure) return resolve({ seconds: cost.seconds, gpuSeconds });
+        resolve({ seconds: cost.seconds, gpuSeconds, error: this.toError(this.onReplica(attempt.index, failure), attemptNo, gpuSeconds) });
+      });
+    });
+    return { status: res.status, stream, replica: this.replicas[attempt.index]!.label, attempts: attemptNo, finished };
+  }
+
+  private beginAttempt(index: number): Attempt {
+    const attempt: Attempt = { index, startedAt: this.now(), meterToken: this.replicas[index]!.meter.start() };
+    this.set.started(index);
+    this.tierInFlight++;
+    this.hooks.onInFlight?.(this.tierName, this.tierInFlight);
+    return attempt;
+  }
+
+  private endAttempt(attempt: Attempt, purpose: CallOptions['purpose'], failure: AttemptFailure | undefined): { seconds: number; gpuSeconds: number } {
+    const { index } = attempt;
+    const now = this.now();
+    this.set.ended(index);
+    this.tierInFlight--;
+    this.hooks.onInFlight?.(this.tierName, this.tierInFlight);
+    const replica = this.replicas[index]!;
+    const gpuSeconds = replica.meter.end(attempt.meterToken);
+    const seconds = (now - attempt.startedAt) / 1000;
+    if (!failure || failure.kind === 'status_4xx') {
+      this.set.recordSuccess(index);
+    } else if (failure.eject && this.set.recordFailure(index, now)) {
+      const cooldownSeconds = (this.set.replicas[index]!.ejectedUntil - now) / 1000;
+      this.logger?.warn({ tier: this.tierName, replica: replica.label, kind: failure.kind, cooldownSeconds }, 'replica ejected after a failed call');
+    }
+    this.hooks.onAttempt?.({ tier: this.tierName, replica: replica.label, purpose, seconds, outcome: failure ? failure.kind : 'ok' });
+    return { seconds, gpuSeconds };
+  }
+
+  private onHealthResult(index: number, ok: boolean): void {
+    if (!this.set.recordHealth(index, ok, this.now())) return;
+    const fields = { tier: this.tierName, replica: this.replicas[index]!.label };
+    if (ok) this.logger?.info(fields, 'replica ready');
+    else this.logger?.warn(fields, 'replica failed its health check');
+  }
+
+  private urlOf(index: number, path: string): string {
+    const replica = this.replicas[index]!;
+    return replica.urls[path] ?? this.set.replicas[index]!.url + path;
+  }
+
+  /** Name the replica in the failure's description. */
+  private onReplica(index: number, failure: AttemptFailure): AttemptFailure {
+    return { ...failure, detail: `${this.replicas[index]!.label}: ${failure.detail}` };
+  }
+
+  /**
+   * A body JSON.stringify cannot handle (nested thousands deep, say) is the request's fault: a 400 in
+   * vLLM's error shape, like the one a replica would send, rather than a synchronous throw.
+   */
+  private serialize(body: Record<string, unknown>): string | UpstreamError {
+    try {
+      return JSON.stringify(body);
+    } catch (err) {
+      const message = `request body cannot be forwarded: ${(err as Error).message}`;
+      const vllmShaped = { object: 'error', message, type: 'BadRequestError', param: null, code: 400 };
+      return new UpstreamError('status_4xx', `tier ${this.tierName}: ${message}`, this.tierName, 400, vllmShaped, 0);
+    }
+  }
+
+  private toError(failure: AttemptFailure, attempts: number, gpuSeconds: number): UpstreamError {
+    const prefix = attempts > 1 ? `tier ${this.tierName}: ${attempts} attempts failed; last: ` : `tier ${this.tierName}: `;
+    const error = new UpstreamError(failure.kind, prefix + failure.detail, this.tierName, failure.status, failure.body, attempts);
+    error.gpuSeconds = gpuSeconds;
+    return error;
+  }
+}
