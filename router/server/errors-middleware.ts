@@ -16,9 +16,24 @@ export function labelsOf(res: Response): RequestLabels | undefined {
   return res.locals.tiermix as RequestLabels | undefined;
 }
 
-function isOpenAIErrorBody(body: unknown): boolean {
-  const e = (body as { error?: { message?: unknown } } | null)?.error;
-  return typeof e === 'object' && e !== null && typeof e.message === 'string';
+/**
+ * vLLM's errors are nearly OpenAI's, but its `code` is the HTTP status as a number; clients and SDKs
+ * expect a string or null. Keep vLLM's message and type, and normalise the rest.
+ */
+export function normaliseUpstreamError(body: unknown, status: number, tier: string): { error: Record<string, unknown> } {
+  const e = (body as { error?: Record<string, unknown> } | null)?.error;
+  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') {
+    return badRequest(`Tier ${tier} rejected the request (HTTP ${status}).`, null, 'upstream_rejected').toBody();
+  }
+  const code = e.code;
+  return {
+    error: {
+      message: e.message,
+      type: typeof e.type === 'string' && e.type !== '' ? e.type : 'invalid_request_error',
+      param: typeof e.param === 'string' ? e.param : null,
+      code: typeof code === 'string' ? code : code === null || code === undefined ? null : String(code),
+    },
+  };
 }
 
 /** Errors from body parsing (express.json) carry a `type`. */
@@ -59,7 +74,7 @@ export function errorMiddleware(metrics: RouterMetrics, logger: Logger) {
       }
       if (err.kind === 'status_4xx' && err.status !== undefined) {
         status = err.status;
-        body = isOpenAIErrorBody(err.body) ? err.body : badRequest(`Tier ${err.tier} rejected the request.`, null, 'upstream_rejected').toBody();
+        body = normaliseUpstreamError(err.body, err.status, err.tier);
         outcome = 'client_error';
       } else {
         const apiErr = upstreamFailure(

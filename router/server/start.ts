@@ -59,6 +59,22 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0; // cascades can take minutes; tier timeouts bound them instead
+  // Requests Node's HTTP parser refuses (oversized headers, malformed HTTP) never reach express;
+  // answer them in the OpenAI error shape too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = JSON.stringify({
+      error: {
+        message: tooLarge ? 'Request headers are too large.' : 'Malformed HTTP request.',
+        type: 'invalid_request_error',
+        param: null,
+        code: tooLarge ? 'headers_too_large' : 'invalid_http',
+      },
+    });
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 
   const reload = (config: RouterConfig) => {
     if (config.server.port !== state.config.server.port || config.server.host !== state.config.server.host) {

@@ -122,3 +122,17 @@ describe('API keys', () => {
     );
   });
 });
+
+describe('vLLM errors passed through', () => {
+  test('keep vLLM\'s status and message in the OpenAI shape (string code)', async () => {
+    const stack = await startStack({ tiers: [{ name: 'small', model: 'Mistral-7B-v0.1' }] });
+    try {
+      const r = await postRaw(`${stack.router.url}/v1/completions`, JSON.stringify({ model: 'small', prompt: 'x', max_tokens: 10_000_000 }));
+      const e = assertErrorShape(r.json, 400, r.status);
+      assert.match(e.message, /context length/);
+      assert.equal(e.code, '400');
+    } finally {
+      await stack.close();
+    }
+  });
+});
