@@ -75,15 +75,19 @@ export async function executeCascade(
     return d;
   };
 
+  const finish = (index: number, confidence: number | null, reason: string): CascadeOutcome => {
+    const obs = state.observations[index]!;
+    return { body: bodies[index]!, tierIndex: obs.tier, tier: config.tiers[obs.tier]!.name, confidence, reason, gpuSeconds, steps, policySeconds };
+  };
+
   // Each tier is asked at most once and tiers only grow, so the loop ends within tiers.length asks.
   let decision = decide();
   for (;;) {
     if (decision.action === 'return') {
-      const obs = state.observations[decision.observation];
-      const body = bodies[decision.observation];
-      if (!obs || !body) throw new Error(`policy ${opts.policy.name} returned observation ${decision.observation}, which does not exist`);
-      const tierName = config.tiers[obs.tier]!.name;
-      return { body, tierIndex: obs.tier, tier: tierName, confidence: decision.confidence, reason: decision.reason, gpuSeconds, steps, policySeconds };
+      if (!state.observations[decision.observation]) {
+        throw new Error(`policy ${opts.policy.name} returned observation ${decision.observation}, which does not exist`);
+      }
+      return finish(decision.observation, decision.confidence, decision.reason);
     }
     if (decision.tier <= lastAsked || decision.tier > last) {
       throw new Error(`policy ${opts.policy.name} asked tier ${decision.tier} after tier ${lastAsked} in a ${last + 1}-tier cascade`);
@@ -117,13 +121,23 @@ export async function executeCascade(
         bodies.push(answer.body);
         break;
       } catch (err) {
-        if (!(err instanceof UpstreamError) || !err.canFallBack) throw err;
+        if (!(err instanceof UpstreamError) || err.kind === 'aborted') throw err;
+        // Failed attempts used GPU time too (a replica may have worked before it failed).
+        gpuSeconds += err.gpuSeconds;
+        if (err.gpuSeconds > 0) opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, err.gpuSeconds);
         steps.push({
           tier: tierCfg.name, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
-          answerSeconds: 0, verifySeconds: 0, gpuSeconds: 0, reason: ask.reason, error: `${err.kind}: ${err.message}`,
+          answerSeconds: 0, verifySeconds: 0, gpuSeconds: err.gpuSeconds, reason: ask.reason, error: `${err.kind}: ${err.message}`,
         });
         // A failing tier hands the request to the next larger one, a bounded number of times.
-        if (fallbacksLeft <= 0 || ask.tier >= last) throw err;
+        if (!err.canFallBack || fallbacksLeft <= 0 || ask.tier >= last) {
+          // No way forward. An answer already in hand (from a smaller tier) beats an error; with none,
+          // the error goes to the client (a 4xx from the first tier is the request's own fault).
+          const best = bestSoFar(state.observations);
+          if (best < 0) throw err;
+          const b = state.observations[best]!;
+          return finish(best, b.confidence, `tier ${tierCfg.name} failed (${err.kind}); returning the best answer so far, from tier ${config.tiers[b.tier]!.name}`);
+        }
         fallbacksLeft--;
         const next = ask.tier + 1;
         opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierCfg.name, to_tier: config.tiers[next]!.name, reason: 'fallback' });
@@ -132,6 +146,16 @@ export async function executeCascade(
     }
     decision = decide();
   }
+}
+
+/** The observation with the highest verifier confidence (unknown counts lowest; ties: the larger tier). */
+function bestSoFar(observations: readonly TierObservation[]): number {
+  let best = -1;
+  observations.forEach((o, i) => {
+    const c = o.confidence ?? -1;
+    if (best < 0 || c >= (observations[best]!.confidence ?? -1)) best = i;
+  });
+  return best;
 }
 
 /** Self-verification on the same tier, k samples in one request; a failed verification leaves confidence null. */

@@ -92,6 +92,21 @@ test('a failing tier falls back to the next one, bounded by tierFallbacks', asyn
   await assert.rejects(run(runtime([down, () => answer('x')], []), 0), UpstreamError);
 });
 
+test('when an escalation fails with nowhere left to go, the best answer so far is returned', async () => {
+  const tooLong = () => new UpstreamError('status_4xx', 'context too long', 't1', 400, { error: { message: 'too long' } });
+  const calls: string[] = [];
+  const out = await run(runtime([(_, b) => (b.n ? verdicts(1, 4) : answer('five')), tooLong], calls));
+  assert.deepEqual(calls, ['t0:answer', 't0:verify', 't1:answer']);
+  assert.equal(out.tier, 't0');
+  assert.equal(out.confidence, 0.25);
+  assert.match(out.reason, /t1 failed \(status_4xx\); returning the best answer so far, from tier t0/);
+  assert.deepEqual(out.steps.map((s) => s.outcome), ['answered', 'failed']);
+
+  const down = () => new UpstreamError('connect', 'refused', 't1');
+  const out2 = await run(runtime([(_, b) => (b.n ? verdicts(1, 4) : answer('five')), down], []), 0);
+  assert.equal(out2.tier, 't0');
+});
+
 test('a 4xx from a tier is the request\'s fault and is not retried elsewhere', async () => {
   const calls: string[] = [];
   const bad = () => new UpstreamError('status_4xx', 'too long', 't0', 400, { error: { message: 'too long' } });
