@@ -2,6 +2,7 @@
 // The `tiermix` command line: one program, one subcommand per job.
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo-command.js';
+import { registerEvalCommand } from './eval-command.js';
 import { registerRouterCommand } from './router-command.js';
 import { registerSimCommand } from './sim-command.js';
 
@@ -14,6 +15,7 @@ program
 registerRouterCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
+registerEvalCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,114 @@
+// `tiermix eval`: every routing policy that exists, on the test split of recorded per-query outcomes, with
+// modelled GPU-seconds. Thin glue over router/train (see docs/evaluation.md).
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { DEFAULT_COST_SETTINGS } from '../train/cost.js';
+import { ExtensionPendingError, loadClassifier } from '../train/extensions.js';
+import { runOfflineEvaluation } from '../train/index.js';
+import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
+import { renderCurves } from '../train/plot.js';
+import { formatReport } from '../train/report.js';
+import { DataError } from '../train/rows.js';
+
+const USAGE_ERROR = 2;
+
+function intIn(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+function numberList(what: string, min: number) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((s) => s.trim());
+    const nums = parts.map(Number);
+    if (parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n) || n < min)) {
+      throw new InvalidArgumentError(`must be a comma-separated list of ${what} (each at least ${min}), e.g. 1,1,4.`);
+    }
+    return nums;
+  };
+}
+
+function tierList(value: string): string[] {
+  const tiers = value.split(',').map((s) => s.trim());
+  if (tiers.length < 2 || tiers.some((t) => t === '')) throw new InvalidArgumentError('must list at least two model names, smallest first, e.g. m1,m2,m3.');
+  return tiers;
+}
+
+function verifierSpec(value: string): string {
+  try {
+    parseVerifierMode(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} (or "none")`);
+  }
+  return value;
+}
+
+interface EvalFlags {
+  data: string;
+  tiers: string[];
+  classifier?: string;
+  verifier: string;
+  gpus?: number[];
+  batch: number;
+  verifySamples: number;
+  verifyTokens: number;
+  answerTokens?: number[];
+  seed: number;
+  plot?: string;
+  json?: boolean;
+}
+
+export function registerEvalCommand(program: Command): void {
+  const cmd = program
+    .command('eval')
+    .summary('offline evaluation of the routing policies on recorded outcomes (test split, modelled GPU-seconds)')
+    .description(
+      'Run every routing policy that exists (fixed tiers, random mixing, agreement and extraction baselines, AutoMix threshold, ' +
+        "AutoMix's POMDP, chained AutoMix, the router's threshold policy) on JSON lines of per-query outcomes " +
+        '(pred__<model>, correct__<model>, optional conf__<model>). Knobs are fitted on the train split (id % 5 != 0), ' +
+        'results are on the test split (id % 5 == 0): accuracy, GPU-seconds per request (MODELLED from the simulator latency ' +
+        "profiles), AutoMix's ΔIBC, RouteLLM's APGR and CPT, and the cost of reaching 98% of the largest tier's accuracy. " +
+        'With --verifier none only real signals are used; simulated verifier observations are labelled as such. See docs/evaluation.md.',
+    )
+    .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
+    .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the pred__ columns)', tierList)
+    .option('--classifier <dir>', 'trained query classifier (pending: not built yet)')
+    .option('--verifier <spec>', 'none (real signals only) or simulated[:pc=..,pw=..,kappa=..] (default: none)', verifierSpec, 'none')
+    .option('--gpus <list>', 'GPUs per replica per tier (default: 4 for a name containing 70b, else 1)', numberList('GPU counts', 1))
+    .option('--batch <n>', 'sequences per replica batch in the cost model', intIn(1, 1024), DEFAULT_COST_SETTINGS.batchSize)
+    .option('--verify-samples <k>', 'verifier samples per verification', intIn(1, 64), DEFAULT_VERIFY_SAMPLES)
+    .option('--verify-tokens <n>', 'tokens per verifier sample in the cost model', intIn(1, 4096), DEFAULT_COST_SETTINGS.verifyTokensPerSample)
+    .option('--answer-tokens <list>', "mean answer tokens per tier (default: measured from outputs/ beside the data, else 95)", numberList('token counts', 1))
+    .option('--seed <n>', 'seed of the simulated verifier draws', intIn(-(2 ** 31), 2 ** 31), 1)
+    .option('--plot <file>', 'also draw the cost-quality curves into an image (.png, else SVG)')
+    .option('--json', 'print one JSON object instead of the table')
+    .addHelpText('after', '\nExit status: 0 ok, 1 failed run, 2 bad flags or unreadable data.')
+    .exitOverride((err: CommanderError) => {
+      if (err.exitCode === 0) process.exit(0); // --help
+      process.exit(USAGE_ERROR);
+    })
+    .action(async (flags: EvalFlags) => {
+      try {
+        if (flags.classifier !== undefined) await loadClassifier(flags.classifier);
+        const report = await runOfflineEvaluation({
+          data: flags.data,
+          tiers: flags.tiers,
+          ...(flags.gpus ? { gpus: flags.gpus } : {}),
+          ...(flags.answerTokens ? { answerTokens: flags.answerTokens } : {}),
+          settings: { batchSize: flags.batch, verifySamples: flags.verifySamples, verifyTokensPerSample: flags.verifyTokens },
+          mode: parseVerifierMode(flags.verifier, flags.verifySamples, flags.seed),
+        });
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        if (flags.plot) writeFileSync(flags.plot, renderCurves(report, `tiermix eval: ${report.tiers.map((t) => t.name).join(' -> ')}`, flags.plot));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const usage = err instanceof DataError || err instanceof ExtensionPendingError || code === 'ENOENT' || code === 'EISDIR';
+        console.error(`tiermix eval: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(usage ? USAGE_ERROR : 1);
+      }
+    });
+  cmd.showHelpAfterError('(run tiermix eval --help for usage)');
+}
