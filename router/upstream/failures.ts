@@ -38,7 +38,7 @@ export function failureFromJsonResponse(status: number, body: unknown): AttemptF
 export const CALLER_ABORTED: AttemptFailure = { kind: 'aborted', detail: 'aborted by the caller', eject: false };
 
 /**
- * An error thrown by axios or emitted by a response stream.
+ * An error thrown by axios (its undici adapter) or emitted by a response stream.
  * @param callerAborted the caller's AbortSignal fired
  * @param timeoutSeconds the limit that applied, for the message
  */
@@ -52,9 +52,10 @@ export function failureFromError(err: unknown, callerAborted: boolean, timeoutSe
   }
   // The consumer destroyed the stream we handed over (its client went away): nobody's fault.
   if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ERR_CANCELED') return CALLER_ABORTED;
-  // A reset on a reused keep-alive socket is usually the server closing an idle connection just as
-  // we wrote to it: worth a retry, but no reason to eject the replica.
-  const staleSocket = e.code === 'ECONNRESET' && e.request?.reusedSocket === true;
+  // A reset or close on a reused keep-alive connection before any response is usually the server
+  // closing an idle connection just as we wrote to it: worth a retry, but no reason to eject the
+  // replica. (The undici adapter sets reusedSocket when the connection had carried a response before.)
+  const staleSocket = (e.code === 'ECONNRESET' || e.code === 'UND_ERR_SOCKET' || e.code === 'EPIPE') && e.request?.reusedSocket === true;
   const message = e.message ?? String(err);
   return { kind: 'connect', detail: e.code && !message.includes(e.code) ? `${e.code} ${message}` : message, eject: !staleSocket };
 }

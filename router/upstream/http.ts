@@ -1,20 +1,34 @@
 // The one axios instance of a tier client (created once, shared by every call) and small HTTP helpers.
 import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosError, type AxiosInstance } from 'axios';
 import type { KeepAliveAgents } from './agents.js';
+import { createUndiciAdapter } from './undici-adapter.js';
 
-export function createUpstreamAxios(agents: KeepAliveAgents, requestTimeoutMs: number): AxiosInstance {
+export interface UpstreamAxiosOptions {
+  /** Time until the response headers, then the longest silence while the body arrives. */
+  requestTimeoutMs: number;
+  /** Longest silence between chunks of a streamed (responseType 'stream') body. */
+  streamIdleTimeoutMs: number;
+  /** The error a streamed body that fails is destroyed with. */
+  mapStreamError?: (err: AxiosError) => Error;
+}
+
+export function createUpstreamAxios(agents: KeepAliveAgents, opts: UpstreamAxiosOptions): AxiosInstance {
   return axios.create({
-    adapter: 'http',
-    httpAgent: agents.http,
-    httpsAgent: agents.https,
-    // Native transport (no follow-redirects) and no proxy lookup per call.
+    // The transport is undici (keep-alive pools per replica), behind axios's documented adapter option.
+    adapter: createUndiciAdapter({
+      dispatcher: () => agents.dispatcher,
+      streamIdleTimeoutMs: opts.streamIdleTimeoutMs,
+      ...(opts.mapStreamError ? { mapStreamError: opts.mapStreamError } : {}),
+    }),
+    // Redirects are never followed and no proxy is used.
     maxRedirects: 0,
     proxy: false,
     // Statuses are judged by the caller (4xx passed on, 5xx retried), never thrown by axios.
     validateStatus: () => true,
-    // Wall time until the response headers, then the longest silence while the body arrives.
-    timeout: requestTimeoutMs,
+    // Time from sending the request to its response headers, then the same limit on any silence while
+    // the body arrives (undici's headersTimeout and bodyTimeout; their timer wheel fires up to ~1 s late).
+    timeout: opts.requestTimeoutMs,
     // Bodies are serialized once per call (not per retry) and sent as is.
     transformRequest: [(data: unknown) => data],
     // Parse JSON answers; a body that is not JSON stays a string instead of throwing.

@@ -2,20 +2,24 @@
 // passive ejection plus active health checks, in-flight and GPU-seconds metering.
 //
 // Timeouts per attempt:
-// - connect: tier.timeouts.connectSeconds for setting up a new connection (armed in the agent).
-// - postJson: axios's timeout of requestSeconds: wall time until the response headers, then the same
+// - connect: tier.timeouts.connectSeconds for setting up a new connection (armed per connection in
+//   agents.ts).
+// - postJson: axios's timeout of requestSeconds: time until the response headers, then the same
 //   limit on any silence while the body arrives. vLLM sends a non-streamed answer only once it is
 //   complete, so the headers mark nearly the whole request.
-// - postStream: requestSeconds of wall time until the response headers; after that, an idle timeout
-//   between chunks (streamIdleSeconds, default requestSeconds), because a long generation may
-//   legitimately stream for longer than any fixed limit. An error status's small body is read under
-//   the idle timeout too.
-// The caller's AbortSignal goes straight to axios: no timers or AbortControllers of our own per call.
+// - postStream: requestSeconds until the response headers; after that, an idle timeout between
+//   chunks (streamIdleSeconds, default requestSeconds), because a long generation may legitimately
+//   stream for longer than any fixed limit. An error status's small body is read under the idle
+//   timeout too.
+// axios is the client API; its transport is an undici adapter (undici-adapter.ts): undici's
+// per-request headers and body timers carry these limits (counted from the moment the request is
+// written to a connection; they run on undici's timer wheel and fire up to about a second late, fine
+// for limits in seconds). The caller's AbortSignal goes straight to axios: no timers or
+// AbortControllers of our own per call.
 //
 // GPU-seconds reported for a call (result, stream `finished`, UpstreamError.gpuSeconds) cover all its
 // attempts, failed ones included: a replica that timed out still spent its GPUs on the request.
 // onAttempt reports a streamed attempt when its body ends, so its seconds cover the whole stream.
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { finished as streamFinished, type Readable } from 'node:stream';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
@@ -149,7 +153,13 @@ class AxiosTierClient implements InspectableTierClient {
       connectTimeoutMs: tier.timeouts.connectSeconds * 1000,
       maxSocketsPerReplica: options.maxSocketsPerReplica ?? 1024,
     });
-    this.http = createUpstreamAxios(this.agents, tier.timeouts.requestSeconds * 1000);
+    this.http = createUpstreamAxios(this.agents, {
+      requestTimeoutMs: tier.timeouts.requestSeconds * 1000,
+      streamIdleTimeoutMs: this.streamIdleMs,
+      // A streamed body that goes silent fails with the tier's timeout, whoever reads it.
+      mapStreamError: (err) =>
+        err.code === 'ETIMEDOUT' ? new UpstreamError('timeout', `no data for ${this.streamIdleMs / 1000}s while streaming`, this.tierName) : err,
+    });
 
     this.health =
       healthCheck === false || bases.length === 0
@@ -267,7 +277,6 @@ class AxiosTierClient implements InspectableTierClient {
     try {
       const config = opts.signal ? { signal: opts.signal, responseType: 'stream' as const } : STREAM_NO_SIGNAL;
       const res: AxiosResponse<Readable> = await this.http.post(this.urlOf(index, path), payload, config);
-      this.armIdleTimeout(res);
       if (res.status >= 200 && res.status < 300) return this.handOverStream(attempt, res, opts, attemptNo, spent);
       // Error statuses carry a small JSON body (vLLM's error object).
       failure = failureFromStatus(res.status, await readSmallBody(res.data));
@@ -276,20 +285,6 @@ class AxiosTierClient implements InspectableTierClient {
     }
     const cost = this.endAttempt(attempt, opts.purpose, failure);
     return new FailedAttempt(this.onReplica(index, failure ?? CALLER_ABORTED), cost.gpuSeconds);
-  }
-
-  /**
-   * Once headers are in, axios's timer no longer applies: destroy the body stream after
-   * streamIdleSeconds without data. The socket's own idle timer costs nothing per chunk, and the
-   * agent resets it when the socket goes back to the pool.
-   */
-  private armIdleTimeout(res: AxiosResponse<Readable>): void {
-    const stream = res.data;
-    const request = res.request as http.ClientRequest | undefined;
-    request?.setTimeout(this.streamIdleMs, () => {
-      if (stream.destroyed || stream.readableEnded) return;
-      stream.destroy(new UpstreamError('timeout', `no data for ${this.streamIdleMs / 1000}s while streaming`, this.tierName));
-    });
   }
 
   /** Headers arrived with 2xx: hand the body over and meter the attempt until the body ends. */
