@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.package-lock.json
 TIERMIX_DATA ?= $(abspath ../shared/data/mmlu-pro)
 export TIERMIX_DATA
 
-.PHONY: all install build test unit integration demo bench clean
+.PHONY: all install build test unit integration demo bench clean k8s-binaries test-k8s
 
 all: build
 
@@ -18,9 +18,20 @@ install: $(NODE_MODULES)
 build: install
 	npx tsc -p tsconfig.json
 
-# Unit and integration tests (node's built-in test runner over the compiled tests).
-test: build
+# Unit and integration tests (node's built-in test runner over the compiled tests). The Kubernetes tests run on a real
+# kube-apiserver, so `test` first makes sure its binaries are built (once; a no-op afterwards).
+test: build k8s-binaries
 	node --test --test-concurrency=1 dist/test/
+
+# kube-apiserver, kube-controller-manager and kube-scheduler v1.20.2 (plus Debian's etcd) for the Kubernetes tests,
+# built from Debian's source package into ${TIERMIX_CACHE_DIR:-~/.cache/tiermix}/k8s-v1.20.2/bin: about 7 min the
+# first time, skipped when already built. See docs/testing-kubernetes.md.
+k8s-binaries:
+	bash test/k8s/build-control-plane.sh
+
+# Only the tests that run on the real control plane.
+test-k8s: build k8s-binaries
+	node --test --test-concurrency=1 dist/test/integration/k8s/
 
 demo: build
 	node dist/router/cli/main.js demo
