@@ -8,6 +8,8 @@
 //   - tiermix: make TIERMIX_POLICY a TiermixProvider; each knob value (e.g. lambda) gives a live
 //     RoutingPolicy, measured through its decide() loop (live-adapter.ts).
 import type { RoutingPolicy } from '../policy/types.js';
+import { fitModel, PomdpPolicy, type LabelledOutcome } from '../policy/pomdp/index.js';
+import { DEFAULT_VERIFY_SAMPLES } from './observe.js';
 import type { FitContext } from './family.js';
 import type { EvalRow } from './rows.js';
 
@@ -40,5 +42,29 @@ export async function loadClassifier(dir: string): Promise<QueryClassifier> {
   throw new ExtensionPendingError(`--classifier ${dir}: the ONNX query classifier is not built yet; run without --classifier`);
 }
 
-/** tiermix's own policy, once it exists. */
-export const TIERMIX_POLICY: TiermixProvider | undefined = undefined;
+/** The lambda values swept (price of a GPU-second in accuracy): 0 and a log grid of 81 values from 1e-3 to 3. */
+export const LAMBDA_GRID: readonly number[] = [0, ...Array.from({ length: 81 }, (_, i) => Number((1e-3 * Math.pow(3000, i / 80)).toPrecision(3)))];
+
+/**
+ * tiermix's N-tier POMDP (router/policy/pomdp): observation model and empirical joint prior fitted on
+ * fit.train (answers, extraction, agreement, verifier bins), costs from the harness's cost model, one live
+ * PomdpPolicy per lambda. With a classifier, its scores reach the policy as RoutingState.prior.perTier.
+ */
+export function pomdpProvider(lambdas: readonly number[] = LAMBDA_GRID, verifierSamples = DEFAULT_VERIFY_SAMPLES): TiermixProvider {
+  return {
+    name: 'N-tier POMDP (expectimax; prior: empirical train joint, or the classifier tilted onto it)',
+    fit(fit) {
+      const rows: LabelledOutcome[] = fit.train.map((r) => ({
+        correct: r.tiers.map((t) => t.correct),
+        answers: r.tiers.map((t) => t.pred),
+        confidence: r.confidence,
+      }));
+      const model = fitModel(rows, { verifierSamples });
+      const costs = { answer: fit.costs.map((c) => c.answer), verify: fit.costs.map((c) => c.verify) };
+      return lambdas.map((lambda) => ({ knob: `lambda=${lambda}`, policy: new PomdpPolicy({ model, costs, lambda }) }));
+    },
+  };
+}
+
+/** tiermix's own policy. */
+export const TIERMIX_POLICY: TiermixProvider | undefined = pomdpProvider();
