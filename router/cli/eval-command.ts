@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
 import { DEFAULT_COST_SETTINGS } from '../train/cost.js';
-import { ExtensionPendingError, loadClassifier } from '../train/extensions.js';
+import { ExtensionPendingError, loadClassifier, TIERMIX_POLICY } from '../train/extensions.js';
 import { runOfflineEvaluation } from '../train/index.js';
 import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
 import { renderCurves } from '../train/plot.js';
@@ -75,7 +75,7 @@ export function registerEvalCommand(program: Command): void {
     )
     .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
     .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the pred__ columns)', tierList)
-    .option('--classifier <dir>', 'trained query classifier (pending: not built yet)')
+    .option('--classifier <dir>', 'trained query classifier (model.onnx + manifest.json from tiermix train; its tiers must match --tiers)')
     .option('--verifier <spec>', 'none (real signals only) or simulated[:pc=..,pw=..,kappa=..] (default: none)', verifierSpec, 'none')
     .option('--gpus <list>', 'GPUs per replica per tier (default: 4 for a name containing 70b, else 1)', numberList('GPU counts', 1))
     .option('--batch <n>', 'sequences per replica batch in the cost model', intIn(1, 1024), DEFAULT_COST_SETTINGS.batchSize)
@@ -92,7 +92,7 @@ export function registerEvalCommand(program: Command): void {
     })
     .action(async (flags: EvalFlags) => {
       try {
-        if (flags.classifier !== undefined) await loadClassifier(flags.classifier);
+        const classifier = flags.classifier !== undefined ? await loadClassifier(flags.classifier) : undefined;
         const report = await runOfflineEvaluation({
           data: flags.data,
           tiers: flags.tiers,
@@ -100,6 +100,7 @@ export function registerEvalCommand(program: Command): void {
           ...(flags.answerTokens ? { answerTokens: flags.answerTokens } : {}),
           settings: { batchSize: flags.batch, verifySamples: flags.verifySamples, verifyTokensPerSample: flags.verifyTokens },
           mode: parseVerifierMode(flags.verifier, flags.verifySamples, flags.seed),
+          ...(classifier ? { extensions: { classifier, ...(TIERMIX_POLICY ? { tiermix: TIERMIX_POLICY } : {}) } } : {}),
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
         if (flags.plot) writeFileSync(flags.plot, renderCurves(report, `tiermix eval: ${report.tiers.map((t) => t.name).join(' -> ')}`, flags.plot));

@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { registerRouterCommand } from './router-command.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerTrainCommand } from './train-command.js';
 
 const program = new Command();
 program
@@ -16,6 +17,7 @@ registerRouterCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
 registerEvalCommand(program);
+registerTrainCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);

@@ -37,9 +37,11 @@ export const PENDING_REASONS = {
 
 export class ExtensionPendingError extends Error {}
 
-/** Load a trained query classifier from a directory. Not built yet: always refuses, saying so. */
+/** Load a trained query classifier from a directory (model.onnx + manifest.json from `tiermix train`; docs/classifier.md). */
 export async function loadClassifier(dir: string): Promise<QueryClassifier> {
-  throw new ExtensionPendingError(`--classifier ${dir}: the ONNX query classifier is not built yet; run without --classifier`);
+  // Imported here so that onnxruntime-node loads only when a classifier is asked for.
+  const { OnnxQueryClassifier } = await import('../classifier/runtime.js');
+  return OnnxQueryClassifier.load(dir);
 }
 
 /** The lambda values swept (price of a GPU-second in accuracy): 0 and a log grid of 81 values from 1e-3 to 3. */

@@ -76,7 +76,7 @@ describe('tiermix eval', () => {
       [['--data', data, '--tiers', TIERS, '--verifier', 'oracle'], /unknown kind "oracle".*or "none"/],
       [['--data', data, '--tiers', TIERS, '--gpus', '1,1'], /--gpus lists 2 values for 3 tiers/],
       [['--data', data, '--tiers', TIERS, '--gpus', '1,x,4'], /comma-separated list of GPU counts/],
-      [['--data', data, '--tiers', TIERS, '--classifier', dir], /classifier is not built yet/],
+      [['--data', data, '--tiers', TIERS, '--classifier', dir], /no manifest\.json; expected a classifier folder written by tiermix train/],
       [['--data', join(dir, 'missing.jsonl'), '--tiers', TIERS], /no such file/],
     ];
     const results = await Promise.all(cases.map(([args]) => runAsync(...args)));
