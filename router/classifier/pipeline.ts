@@ -36,6 +36,13 @@ export interface SplitMetrics {
   tiers: TierMetrics[];
 }
 
+export interface IndependentBaseline {
+  description: string;
+  /** Joint log loss of the product of the independent marginals (assumes the tiers independent given the text). */
+  jointLogLoss: number;
+  tiers: (Omit<TierMetrics, 'baseRate' | 'meanPredicted'> & { l2: number; epochs: number })[];
+}
+
 export interface SelectionEntry {
   l2: number;
   bestEpoch: number;
@@ -69,7 +76,12 @@ export interface Manifest {
     seed: number;
     seconds: number;
   };
-  metrics: { test: SplitMetrics; train: SplitMetrics };
+  metrics: {
+    test: SplitMetrics;
+    train: SplitMetrics;
+    /** With --compare-independent: N separate per-tier logistic models on the same features, on the test split. */
+    independentBaseline?: IndependentBaseline;
+  };
   /** Largest |ONNX Runtime - TypeScript forward pass| over the checked test rows, filled in by the writer's caller. */
   parity?: { rows: number; maxAbsDiff: number };
   createdAt: string;
@@ -83,6 +95,8 @@ export interface ClassifierTrainOptions {
   learningRate: number;
   batchSize: number;
   seed: number;
+  /** Also train one binary model per tier and report it (metrics.independentBaseline); about doubles the time. */
+  compareIndependent?: boolean;
   log?: (line: string) => void;
 }
 
@@ -164,28 +178,8 @@ export function trainClassifier(rows: readonly EvalRow[], tiers: string[], dataN
   const fitRows = train.filter((r) => !isValidationRow(r));
   const valRows = train.filter(isValidationRow);
   const base = { dim, classes: K, learningRate: opts.learningRate, batchSize: opts.batchSize, seed: opts.seed };
-  const selection: SelectionEntry[] = [];
-  if (valRows.length > 0 && fitRows.length > 0 && (opts.l2.length > 1 || opts.maxEpochs > 1)) {
-    const Xv = X(valRows);
-    const yv = Y(valRows);
-    for (const l2 of opts.l2) {
-      let best = { epoch: 0, loss: Infinity };
-      let sinceBest = 0;
-      trainSoftmax(X(fitRows), Y(fitRows), {
-        ...base,
-        l2,
-        epochs: opts.maxEpochs,
-        onEpoch: (epoch, m) => {
-          const loss = meanLogLoss(m, Xv, yv);
-          if (loss < best.loss) [best, sinceBest] = [{ epoch, loss }, 0];
-          else sinceBest++;
-          return sinceBest >= 4;
-        },
-      });
-      selection.push({ l2, bestEpoch: best.epoch, validationLogLoss: best.loss });
-      log(`  l2=${l2}: best validation log loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`);
-    }
-  } else selection.push({ l2: opts.l2[0]!, bestEpoch: opts.maxEpochs, validationLogLoss: Number.NaN });
+  const selection = selectL2AndEpochs(X(fitRows), Y(fitRows), X(valRows), Y(valRows), base, opts);
+  for (const e of selection) log(`  l2=${e.l2}: best validation log loss ${e.validationLogLoss.toFixed(4)} at epoch ${e.bestEpoch}`);
   const chosen = selection.reduce((a, b) => (b.validationLogLoss < a.validationLogLoss ? b : a));
   // Refit on all of train; a quarter more data per epoch, so keep the chosen number of epochs.
   const model = trainSoftmax(X(train), Y(train), { ...base, l2: chosen.l2, epochs: Math.max(1, chosen.bestEpoch) });
@@ -194,7 +188,28 @@ export function trainClassifier(rows: readonly EvalRow[], tiers: string[], dataN
   for (const y of Y(train)) prior[y]!++;
   const tot = prior.reduce((a, b) => a + b, 0);
   for (let k = 0; k < K; k++) prior[k]! /= tot;
-  const metrics = { test: evaluateSplit(model, X(test), test, tiers, prior), train: evaluateSplit(model, X(train), train, tiers, prior) };
+  const metrics: Manifest['metrics'] = { test: evaluateSplit(model, X(test), test, tiers, prior), train: evaluateSplit(model, X(train), train, tiers, prior) };
+  if (opts.compareIndependent) {
+    const tierModels = tiers.map((tier, i) => {
+      const bit = (rs: readonly EvalRow[]) => rs.map((r) => (r.tiers[i]!.correct ? 1 : 0));
+      const b2 = { ...base, classes: 2 };
+      const sel = selectL2AndEpochs(X(fitRows), bit(fitRows), X(valRows), bit(valRows), b2, opts);
+      const c = sel.reduce((a, b) => (b.validationLogLoss < a.validationLogLoss ? b : a));
+      const epochs = Math.max(1, c.bestEpoch);
+      log(`  independent ${tier}: l2=${c.l2}, ${epochs} epochs`);
+      return { m: trainSoftmax(X(train), bit(train), { ...b2, l2: c.l2, epochs }), l2: c.l2, epochs };
+    });
+    const p = tierModels.map(({ m }) => X(test).map((x) => predictJoint(m, x)[1]!));
+    const pTrue = test.map((r, j) => r.tiers.reduce((acc, t, i) => acc * (t.correct ? p[i]![j]! : 1 - p[i]![j]!), 1));
+    metrics.independentBaseline = {
+      description: 'one binary softmax (logistic) model per tier, same features, trainer and selection; test split',
+      jointLogLoss: logLoss(pTrue),
+      tiers: tiers.map((tier, i) => {
+        const y = test.map((r) => r.tiers[i]!.correct);
+        return { tier, auroc: auroc(p[i]!, y), ece: ece(p[i]!, y), brier: brier(p[i]!, y), l2: tierModels[i]!.l2, epochs: tierModels[i]!.epochs };
+      }),
+    };
+  }
   const seconds = (performance.now() - started) / 1000;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -225,6 +240,34 @@ export function trainClassifier(rows: readonly EvalRow[], tiers: string[], dataN
     createdAt: new Date().toISOString(),
   };
   return { model, manifest };
+}
+
+/** L2 and epoch count by validation log loss: for each L2, train with early stopping (4 epochs of patience). */
+function selectL2AndEpochs(
+  Xf: readonly SparseVector[],
+  yf: readonly number[],
+  Xv: readonly SparseVector[],
+  yv: readonly number[],
+  base: { dim: number; classes: number; learningRate: number; batchSize: number; seed: number },
+  opts: ClassifierTrainOptions,
+): SelectionEntry[] {
+  if (Xv.length === 0 || Xf.length === 0) return [{ l2: opts.l2[0]!, bestEpoch: opts.maxEpochs, validationLogLoss: Number.NaN }];
+  return opts.l2.map((l2) => {
+    let best = { epoch: 0, loss: Infinity };
+    let sinceBest = 0;
+    trainSoftmax(Xf, yf, {
+      ...base,
+      l2,
+      epochs: opts.maxEpochs,
+      onEpoch: (epoch, m) => {
+        const loss = meanLogLoss(m, Xv, yv);
+        if (loss < best.loss) [best, sinceBest] = [{ epoch, loss }, 0];
+        else sinceBest++;
+        return sinceBest >= 4;
+      },
+    });
+    return { l2, bestEpoch: best.epoch, validationLogLoss: best.loss };
+  });
 }
 
 /** Write model.onnx and manifest.json into dir (created if missing); returns the ONNX bytes. */
