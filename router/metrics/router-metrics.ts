@@ -18,11 +18,19 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  readonly tierInFlight = new Gauge({
+  // In-flight counts change twice per request (per upstream attempt for tiers): they are kept as plain
+  // numbers and copied into their gauges when the registry is collected (a scrape), not on every change.
+  private routerInFlightNow = 0;
+  private readonly tierInFlightNow = new Map<string, number>();
+
+  readonly tierInFlight: Gauge<'tier'> = new Gauge({
     name: 'tiermix_tier_in_flight_requests',
     help: 'Upstream requests in flight per tier (answers and verifications); the autoscaling signal.',
     labelNames: ['tier'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [tier, n] of this.tierInFlightNow) this.tierInFlight.set({ tier }, n);
+    },
   });
 
   readonly escalations = new Counter({
@@ -70,11 +78,24 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  readonly routerInFlight = new Gauge({
+  readonly routerInFlight: Gauge = new Gauge({
     name: 'tiermix_router_in_flight_requests',
     help: 'Client requests the router is handling now.',
     registers: [this.registry],
+    collect: () => {
+      this.routerInFlight.set(this.routerInFlightNow);
+    },
   });
+
+  /** A client request arrived; call requestEnded once it is over (its response closed). */
+  requestStarted(): void {
+    this.routerInFlightNow++;
+  }
+
+  /** Bound, so that it can be passed as the response's 'close' listener as it is. */
+  readonly requestEnded = (): void => {
+    this.routerInFlightNow--;
+  };
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tiermix_router_' });
@@ -83,7 +104,9 @@ export class RouterMetrics {
   /** Hooks that feed upstream events from the tier clients into these metrics. */
   upstreamHooks(): UpstreamHooks {
     return {
-      onInFlight: (tier, n) => this.tierInFlight.set({ tier }, n),
+      onInFlight: (tier, n) => {
+        this.tierInFlightNow.set(tier, n);
+      },
       onAttempt: (e) => this.upstreamSeconds.observe({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }, e.seconds),
     };
   }

@@ -7,6 +7,7 @@ import { ApiError, unauthorized } from '../api/errors.js';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import { completionsHandler } from './completions.js';
 import { errorMiddleware } from './errors-middleware.js';
+import { jsonBody } from './json-body.js';
 import { routeHandler } from './route-endpoint.js';
 import type { RouterState } from './state.js';
 
@@ -39,21 +40,6 @@ function authMiddleware(getState: () => RouterState): RequestHandler {
   };
 }
 
-/** express.json with the limit of the current configuration (one parser per distinct limit). */
-function jsonBody(getState: () => RouterState): RequestHandler {
-  const parsers = new Map<number, RequestHandler>();
-  return (req, res, next) => {
-    const limit = getState().config.server.bodyLimitBytes;
-    let parser = parsers.get(limit);
-    if (!parser) {
-      // Any content type is read as JSON: OpenAI clients sometimes omit or vary the header.
-      parser = express.json({ limit, type: () => true, strict: false });
-      parsers.set(limit, parser);
-    }
-    parser(req, res, next);
-  };
-}
-
 export function createRouterApp(deps: RouterAppDeps): express.Express {
   const { getState, metrics, logger } = deps;
   const app = express();
@@ -61,10 +47,19 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
   app.set('etag', false);
 
   app.use((_req: Request, res: Response, next: NextFunction) => {
-    metrics.routerInFlight.inc();
-    res.once('close', () => metrics.routerInFlight.dec());
+    metrics.requestStarted();
+    res.on('close', metrics.requestEnded);
     next();
   });
+
+  const auth = authMiddleware(getState);
+  const body = jsonBody(getState);
+  // The completion endpoints (the hot path) come first, with the key check as their first handler: the
+  // same checks in the same order as under app.use('/v1', auth), without express matching the other
+  // routes first or re-basing req.url for a mounted middleware on every request. Every other /v1 path
+  // still goes through the mounted check below.
+  app.post('/v1/chat/completions', auth, body, completionsHandler('chat', getState, metrics));
+  app.post('/v1/completions', auth, body, completionsHandler('completion', getState, metrics));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -86,7 +81,7 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
     res.end(await metrics.registry.metrics());
   });
 
-  app.use('/v1', authMiddleware(getState));
+  app.use('/v1', auth);
 
   app.get('/v1/models', (_req, res) => {
     const state = getState();
@@ -104,9 +99,6 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
     res.json({ object: 'list', data });
   });
 
-  const body = jsonBody(getState);
-  app.post('/v1/chat/completions', body, completionsHandler('chat', getState, metrics));
-  app.post('/v1/completions', body, completionsHandler('completion', getState, metrics));
   app.post('/v1/route', body, routeHandler(getState));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -16,6 +16,18 @@ const PATHS: Record<ApiKind, UpstreamPath> = { chat: '/v1/chat/completions', com
 export const formatConfidence = (c: number | null) => (c === null ? 'none' : c.toFixed(3));
 export const formatGpuSeconds = (s: number) => s.toFixed(6);
 
+/**
+ * What res.status(status).json(body) sends (same status, headers and bytes), without express's
+ * per-response settings lookups, status validation and Content-Type re-parsing.
+ */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 /** An AbortSignal that fires when the client disconnects before we have answered. */
 export function clientGone(res: Response): AbortSignal {
   const ac = new AbortController();
@@ -90,7 +102,7 @@ async function routed(
     res.end(frames.join(''));
     return;
   }
-  res.status(200).json({ ...outcome.body, tiermix });
+  sendJson(res, 200, { ...outcome.body, tiermix });
 }
 
 async function pinned(kind: ApiKind, rawBody: Record<string, unknown>, entry: TierEntry, metrics: RouterMetrics, res: Response): Promise<void> {
@@ -124,7 +136,7 @@ async function pinned(kind: ApiKind, rawBody: Record<string, unknown>, entry: Ti
   metrics.gpuSeconds.inc({ cascade: labels.cascade, tier: labels.tier, purpose: 'passthrough' }, up.gpuSeconds);
   metrics.requests.inc({ ...labels, outcome: 'ok' });
   res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(up.gpuSeconds));
-  res.status(up.status).json({
+  sendJson(res, up.status, {
     ...up.body,
     tiermix: { cascade: labels.cascade, tier: entry.tier.name, confidence: null, gpu_seconds: up.gpuSeconds, reason: 'pinned to this tier' },
   });
