@@ -1,6 +1,7 @@
 // Training of the softmax regression in plain TypeScript: mini-batch Adam on sparse rows, cross-entropy
 // over the joint outcome plus an L2 penalty on the weights (not the bias). Deterministic for a seed.
 import type { SparseVector } from './featurize.js';
+import { seededRng } from '../sim/rng.js';
 import { logits, newModel, softmaxInPlace, type SoftmaxModel } from './model.js';
 
 export interface TrainOptions {
@@ -18,16 +19,8 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN = { learningRate: 0.002, batchSize: 64 } as const;
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded generator (mulberry32), shared with the simulator. */
+export const mulberry32 = seededRng;
 
 export function trainSoftmax(X: readonly SparseVector[], y: readonly number[], o: TrainOptions): SoftmaxModel {
   const K = o.classes;
