@@ -58,7 +58,40 @@ export const ThresholdPolicySchema = z
   })
   .strict();
 
-export const PolicySchema = z.discriminatedUnion('type', [ThresholdPolicySchema]);
+// tiermix's N-tier POMDP (docs/policy.md). CONTRACT: the controller renders this block from a ModelCascade's
+// spec.routing; keep controller/plan's router-config builder in step when changing it.
+export const PomdpObjectiveSchema = z.union([
+  /** Price of one GPU-second in accuracy, fixed. */
+  z.object({ lambda: z.number().min(0) }).strict(),
+  /** Target GPU-seconds per request; the router adjusts lambda online to hold it. */
+  z.object({ gpuSecondsPerRequest: positive }).strict(),
+]);
+
+export const PomdpPolicySchema = z
+  .object({
+    type: z.literal('pomdp'),
+    /**
+     * Directory written by `tiermix train` (model.onnx, manifest.json and the POMDP's fitted parameters), or
+     * `builtin:default-ladder` for the model shipped in router/classifier/models/default-ladder.
+     */
+    model: z.string().min(1).default('builtin:default-ladder'),
+    /** Use the ONNX classifier's output as the prior; false = the fitted joint prior only. */
+    classifier: z.boolean().default(true),
+    objective: PomdpObjectiveSchema.default({ lambda: 0.3 }),
+  })
+  .strict();
+
+export const PolicySchema = z.discriminatedUnion('type', [ThresholdPolicySchema, PomdpPolicySchema]);
+
+export const ScaleFromZeroSchema = z
+  .object({
+    /**
+     * A tier with no endpoints (scaled to zero, or its pods still loading): hold the request up to this long for
+     * an endpoint to appear (the configuration is reloaded meanwhile), then serve it from the nearest warm tier.
+     */
+    holdSeconds: z.number().min(0).max(3600).default(30),
+  })
+  .strict();
 
 export const RetrySchema = z
   .object({
@@ -96,6 +129,7 @@ export const RouterConfigSchema = z
     verification: VerificationSchema.default(VerificationSchema.parse({})),
     policy: PolicySchema.default({ type: 'threshold', threshold: 0.5 }),
     retry: RetrySchema.default(RetrySchema.parse({})),
+    scaleFromZero: ScaleFromZeroSchema.default(ScaleFromZeroSchema.parse({})),
     cascades: z.array(CascadeSchema).min(1),
   })
   .strict()
@@ -121,6 +155,8 @@ export type TierConfig = z.infer<typeof TierSchema>;
 export type CascadeConfig = z.infer<typeof CascadeSchema>;
 export type VerificationConfig = z.infer<typeof VerificationSchema>;
 export type PolicyConfig = z.infer<typeof PolicySchema>;
+export type PomdpPolicyConfig = z.infer<typeof PomdpPolicySchema>;
+export type ScaleFromZeroConfig = z.infer<typeof ScaleFromZeroSchema>;
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type RouterConfig = z.infer<typeof RouterConfigSchema>;
