@@ -1,0 +1,31 @@
+// CONTRACT between the Kubernetes/local runtimes (which watch the world and apply plans) and the autoscaler and
+// GPU-seconds meter (controller/autoscale, controller/meter), which are pure cores with thin loops around them.
+// The runtime works without them (replicas = spec min, GPU-seconds 0); the controller's main wires them in.
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** "<namespace>/<name>" of a ModelCascade. */
+export type CascadeKey = string;
+
+export interface ScalingDecision {
+  desired: number;
+  /** Human-readable, goes into status.tiers[].scalingReason and an Event when it changes. */
+  reason: string;
+}
+
+/** Desired replicas per tier, from the autoscaler. */
+export interface ScalingSource {
+  /** undefined = no opinion yet (use spec.replicas.min). Keys are tier names. */
+  desired(cascade: CascadeKey): Record<string, ScalingDecision> | undefined;
+  /** The runtime re-reconciles a cascade when its decisions change. Returns an unsubscribe function. */
+  onChange(listener: (cascade: CascadeKey) => void): () => void;
+}
+
+/** GPU-seconds per tier, from the meter. */
+export interface MeterSource {
+  /** Called by the runtime whenever the pods of a tier change (informer events), with the clock's now. */
+  observePods(cascade: CascadeKey, tier: string, gpusPerReplica: number, pods: readonly V1Pod[], nowMs: number): void;
+  /** Cumulative GPU-seconds per tier (all states), for status. */
+  gpuSeconds(cascade: CascadeKey, nowMs: number): Record<string, number>;
+  /** Forget a deleted cascade (its counters stay exported; its state is dropped). */
+  forget(cascade: CascadeKey): void;
+}

@@ -1,0 +1,18 @@
+// CONTRACT: every Kubernetes API call the controller makes, as RBAC rules. The Helm chart's ClusterRole must grant
+// exactly these (a test compares them); the Kubernetes runtime must not call anything outside them.
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export const CONTROLLER_RULES: readonly PolicyRule[] = [
+  { apiGroups: ['tiermix.dev'], resources: ['modelcascades'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['tiermix.dev'], resources: ['modelcascades/status'], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
