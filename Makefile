@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.package-lock.json
 TIERMIX_DATA ?= $(abspath ../shared/data/mmlu-pro)
 export TIERMIX_DATA
 
-.PHONY: all install build test unit integration demo bench clean k8s-binaries test-k8s
+.PHONY: all install build test unit integration demo bench clean k8s-binaries test-k8s manifests
 
 all: build
 
@@ -38,6 +38,11 @@ demo: build
 
 bench: build
 	node dist/test/bench/run.js
+
+# Plain YAML rendered from charts/tiermix: manifests/tiermix.yaml (default values), manifests/crds/ and example
+# ModelCascades in manifests/examples/. A chart test fails when these differ from a fresh render.
+manifests: install
+	bash manifests/render.sh
 
 clean:
 	rm -rf dist
