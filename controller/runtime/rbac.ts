@@ -16,3 +16,11 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/**
+ * Only for `tiermix controller --install-crd` (local use against a test or dev cluster): install or update the
+ * ModelCascade CRD and wait until it is Established. The chart ships the CRD under crds/ and does NOT grant these.
+ */
+export const CRD_INSTALL_RULES: readonly PolicyRule[] = [
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'patch'] },
+];
