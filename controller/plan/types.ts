@@ -35,8 +35,18 @@ export interface PlannerApi {
   planCascade(mc: ModelCascade, config: ControllerConfig, desiredReplicas?: Record<string, number>): CascadePlan;
   /** The router's configuration ConfigMap for all given cascades and their ready endpoints (key router.yaml). */
   planRouterConfigMap(cascades: { mc: ModelCascade; observed: ObservedTier[] }[], config: ControllerConfig): V1ConfigMap;
-  /** Status from observations; keeps lastTransitionTime of conditions whose status did not change. */
-  summarizeStatus(mc: ModelCascade, observed: ObservedTier[], problems: SpecProblem[], gpuSeconds: Record<string, number>, nowMs: number): ModelCascadeStatus;
+  /**
+   * Status from observations; keeps lastTransitionTime of conditions whose status did not change.
+   * scalingReasons[tier] (the autoscaler's ScalingDecision.reason) goes to status.tiers[].scalingReason.
+   */
+  summarizeStatus(
+    mc: ModelCascade,
+    observed: ObservedTier[],
+    problems: SpecProblem[],
+    gpuSeconds: Record<string, number>,
+    nowMs: number,
+    scalingReasons?: Record<string, string>,
+  ): ModelCascadeStatus;
   /** True when two statuses differ in anything but ordering-insensitive noise (so steady state writes nothing). */
   statusChanged(a: ModelCascadeStatus | undefined, b: ModelCascadeStatus): boolean;
 }
