@@ -24,6 +24,9 @@ export interface TierStep {
   answerSeconds: number;
   verifySeconds: number;
   gpuSeconds: number;
+  /** gpuSeconds split into the answer call and the verification call (0 when not verified). */
+  answerGpuSeconds: number;
+  verifyGpuSeconds: number;
   /** Why this tier was asked. */
   reason: string;
   error?: string;
@@ -48,6 +51,8 @@ export interface ExecuteOptions {
   retry: RetryConfig;
   metrics?: RouterMetrics;
   signal?: AbortSignal;
+  /** The query classifier's prior (RoutingState.prior), computed before the first decision. */
+  prior?: RoutingState['prior'];
 }
 
 const PATHS: Record<RoutedQuery['kind'], UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
@@ -60,7 +65,7 @@ export async function executeCascade(
 ): Promise<CascadeOutcome> {
   const { config, view, clients } = runtime;
   const last = config.tiers.length - 1;
-  const state: RoutingState = { cascade: view, query: routed.query, observations: [] };
+  const state: RoutingState = { cascade: view, query: routed.query, observations: [], ...(opts.prior ? { prior: opts.prior } : {}) };
   const bodies: Record<string, unknown>[] = [];
   const steps: TierStep[] = [];
   let gpuSeconds = 0;
@@ -108,7 +113,8 @@ export async function executeCascade(
         );
         const step: TierStep = {
           tier: tierCfg.name, index: ask.tier, outcome: 'answered', confidence: null, verifierSamples: 0,
-          answerSeconds: answer.seconds, verifySeconds: 0, gpuSeconds: answer.gpuSeconds, reason: ask.reason,
+          answerSeconds: answer.seconds, verifySeconds: 0, gpuSeconds: answer.gpuSeconds,
+          answerGpuSeconds: answer.gpuSeconds, verifyGpuSeconds: 0, reason: ask.reason,
         };
         gpuSeconds += answer.gpuSeconds;
         opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, answer.gpuSeconds);
@@ -127,7 +133,8 @@ export async function executeCascade(
         if (err.gpuSeconds > 0) opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, err.gpuSeconds);
         steps.push({
           tier: tierCfg.name, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
-          answerSeconds: 0, verifySeconds: 0, gpuSeconds: err.gpuSeconds, reason: ask.reason, error: `${err.kind}: ${err.message}`,
+          answerSeconds: 0, verifySeconds: 0, gpuSeconds: err.gpuSeconds, answerGpuSeconds: err.gpuSeconds, verifyGpuSeconds: 0,
+          reason: ask.reason, error: `${err.kind}: ${err.message}`,
         });
         // A failing tier hands the request to the next larger one, a bounded number of times.
         if (!err.canFallBack || fallbacksLeft <= 0 || ask.tier >= last) {
@@ -192,10 +199,17 @@ async function verify(
     step.verifierSamples = observation.verifierSamples;
     step.verifySeconds = res.seconds;
     step.gpuSeconds += res.gpuSeconds;
+    step.verifyGpuSeconds = res.gpuSeconds;
     opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, res.gpuSeconds);
   } catch (err) {
     if (err instanceof UpstreamError && err.kind === 'aborted') throw err;
     if (!(err instanceof UpstreamError)) throw err;
     step.error = `verification failed: ${err.kind}`;
+    // A failed verification may still have used GPU time before it failed: it is the request's cost too.
+    if (err.gpuSeconds > 0) {
+      step.gpuSeconds += err.gpuSeconds;
+      step.verifyGpuSeconds = err.gpuSeconds;
+      opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, err.gpuSeconds);
+    }
   }
 }

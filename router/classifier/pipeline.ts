@@ -84,6 +84,8 @@ export interface Manifest {
   };
   /** Largest |ONNX Runtime - TypeScript forward pass| over the checked test rows, filled in by the writer's caller. */
   parity?: { rows: number; maxAbsDiff: number };
+  /** The routing POMDP's parameters fitted on the same train split (router/policy/pomdp/params.ts), by tiermix train. */
+  pomdp?: { file: string; verifier: string; verifierSamples: number };
   createdAt: string;
 }
 

@@ -30,7 +30,6 @@ const PROBES = [
 
 export class OnnxQueryClassifier {
   readonly name: string;
-  private readonly dense: Float32Array<ArrayBuffer>;
 
   private constructor(
     readonly manifest: Manifest,
@@ -38,7 +37,6 @@ export class OnnxQueryClassifier {
     private readonly model: SoftmaxModel,
   ) {
     this.name = `onnx:${manifest.name}`;
-    this.dense = new Float32Array(manifest.featureDim);
   }
 
   /** Load dir/manifest.json and its ONNX model; refuses a feature version or shape this code does not produce. */
@@ -87,12 +85,10 @@ export class OnnxQueryClassifier {
 
   async predictFeatures(xs: readonly SparseVector[]): Promise<ClassifierOutput[]> {
     const F = this.manifest.featureDim;
-    let input: Float32Array<ArrayBuffer>;
-    if (xs.length === 1) input = toDense(xs[0]!, F, this.dense);
-    else {
-      input = new Float32Array(F * xs.length);
-      xs.forEach((x, r) => toDense(x, F, input.subarray(r * F, (r + 1) * F)));
-    }
+    // A fresh buffer per call: onnxruntime-node runs the session in a later setImmediate on the tensor's own
+    // memory, so a buffer shared between concurrent calls could be overwritten before it is read.
+    const input = new Float32Array(F * xs.length);
+    xs.forEach((x, r) => toDense(x, F, input.subarray(r * F, (r + 1) * F)));
     const res = await this.session.run({ [INPUT_NAME]: new Tensor('float32', input, [xs.length, F]) });
     const joint = res[JOINT_OUTPUT]!.data as Float32Array;
     const tiers = res[MARGINAL_OUTPUT]!.data as Float32Array;

@@ -36,14 +36,22 @@ export function registerRouterCommand(program: Command): void {
         process.exit(2);
       }
       const logger = defaultLogger(opts.logLevel);
-      const router = await startRouter({
-        config,
-        configFile: opts.config,
-        logger,
-        healthChecks: opts.healthChecks,
-        ...(opts.host !== undefined ? { host: opts.host } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-      });
+      let router;
+      try {
+        // Loads POMDP models and classifier sessions before listening; a model that does not fit is a ConfigError.
+        router = await startRouter({
+          config,
+          configFile: opts.config,
+          logger,
+          healthChecks: opts.healthChecks,
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        console.error(err.message);
+        process.exit(2);
+      }
       const shutdown = (signal: string) => {
         logger.info({ signal }, 'shutting down: finishing requests in flight');
         void router.close().then(() => process.exit(0));

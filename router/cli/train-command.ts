@@ -6,7 +6,12 @@ import { DEFAULT_CLASSIFIER_OPTIONS, trainClassifier, writeClassifier } from '..
 import { writeManifest } from '../classifier/pipeline.js';
 import { rowText } from '../classifier/featurize.js';
 import { OnnxQueryClassifier } from '../classifier/runtime.js';
-import { DataError, dataFilePath, loadEvalRows } from '../train/rows.js';
+import { writePomdpParams, POMDP_FILE } from '../policy/pomdp/params.js';
+import { DEFAULT_COST_SETTINGS } from '../train/cost.js';
+import { loadSetup } from '../train/load.js';
+import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
+import { fitPomdpParams } from '../train/pomdp-params.js';
+import { DataError, dataFilePath } from '../train/rows.js';
 
 const USAGE_ERROR = 2;
 
@@ -40,6 +45,25 @@ interface TrainFlags {
   epochs: number;
   seed: number;
   compareIndependent?: boolean;
+  verifier: string;
+  verifySamples: number;
+  verifierSeed: number;
+  gpus?: number[];
+}
+
+function verifierSpec(value: string): string {
+  try {
+    parseVerifierMode(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} (or "none")`);
+  }
+  return value;
+}
+
+function gpuList(value: string): number[] {
+  const nums = value.split(',').map((s) => Number(s.trim()));
+  if (nums.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError('must be a comma-separated list of GPU counts (integers >= 1), e.g. 1,1,4.');
+  return nums;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -51,7 +75,9 @@ export function registerTrainCommand(program: Command): void {
       'Train the query classifier on JSON lines of per-query outcomes (question, options, correct__<model>): hashed word and ' +
         'character n-gram features -> softmax over the 2^N joint outcomes of the tiers, L2 and epochs chosen on a validation ' +
         'part of the train split (id % 5 != 0). Writes <out>/model.onnx and <out>/manifest.json with per-tier AUROC and ECE ' +
-        'on the test split (id % 5 == 0), then loads the model with onnxruntime-node and checks it. See docs/classifier.md.',
+        'on the test split (id % 5 == 0), then loads the model with onnxruntime-node and checks it. Also fits the routing ' +
+        "POMDP's observation model and joint prior on the same train split and writes <out>/pomdp.json (the verifier " +
+        'observations come from conf__<model> columns when present, else from --verifier). See docs/classifier.md and docs/policy.md.',
     )
     .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
     .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the correct__ columns)', tierList)
@@ -62,6 +88,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--epochs <n>', 'most epochs (early stopping on validation)', intIn(1, 200), d.maxEpochs)
     .option('--seed <n>', 'seed of the shuffling', intIn(0, 2 ** 31), d.seed)
     .option('--compare-independent', 'also train one logistic model per tier and report it in the manifest (about doubles the time)')
+    .option('--verifier <spec>', 'verifier observations the POMDP is fitted with where the data has no conf__<model>: none or simulated[:pc=..,pw=..,kappa=..]', verifierSpec, 'none')
+    .option('--verify-samples <k>', 'verifier samples k (confidence bins 0..k); must match the router\'s verification.samples', intIn(1, 64), DEFAULT_VERIFY_SAMPLES)
+    .option('--verifier-seed <n>', 'seed of the simulated verifier draws', intIn(0, 2 ** 31), 1)
+    .option('--gpus <list>', 'GPUs per replica per tier for the modelled costs in pomdp.json (default: 4 for a name containing 70b, else 1)', gpuList)
     .addHelpText('after', '\nExit status: 0 ok, 1 failed run, 2 bad flags or unreadable data.')
     .exitOverride((err: CommanderError) => {
       if (err.exitCode === 0) process.exit(0);
@@ -70,7 +100,11 @@ export function registerTrainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       try {
         const file = dataFilePath(flags.data);
-        const { models, rows } = await loadEvalRows(file, flags.tiers);
+        const mode = parseVerifierMode(flags.verifier, flags.verifySamples, flags.verifierSeed);
+        const settings = { ...DEFAULT_COST_SETTINGS, verifySamples: flags.verifySamples };
+        const setup = await loadSetup({ data: file, tiers: flags.tiers, settings, ...(flags.gpus ? { gpus: flags.gpus } : {}) });
+        const { rows } = setup;
+        const models = setup.tiers.map((t) => t.name);
         const missing = rows.find((r) => typeof r.question !== 'string');
         if (missing) throw new DataError(`${file}: row ${missing.key} has no question text; the classifier trains on question (and options)`);
         const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -89,10 +123,14 @@ export function registerTrainCommand(program: Command): void {
         const diff = await clf.parityCheck(check.map(rowText));
         await clf.release();
         trained.manifest.parity = { rows: check.length, maxAbsDiff: diff };
+        const pomdp = fitPomdpParams({ rows, tiers: setup.tiers, costs: setup.costs, mode, data: basename(file), split: trained.manifest.training.split });
+        writePomdpParams(flags.out, pomdp);
+        trained.manifest.pomdp = { file: POMDP_FILE, verifier: pomdp.verifier, verifierSamples: pomdp.verifierSamples };
         writeManifest(flags.out, trained.manifest);
         const m = trained.manifest.metrics.test;
         const lines = [
           `wrote ${flags.out}/model.onnx (${(bytes.length / 1024).toFixed(0)} KiB) and manifest.json in ${trained.manifest.training.seconds} s`,
+          `wrote ${flags.out}/${POMDP_FILE}: POMDP fitted on ${pomdp.training.rows} train rows, verifier ${pomdp.verifier}, k=${pomdp.verifierSamples}`,
           `chosen l2=${trained.manifest.training.l2}, epochs=${trained.manifest.training.epochs}; ONNX vs TS max |diff| ${diff.toExponential(2)} on ${check.length} test rows`,
           `test split (${m.rows} rows): joint log loss ${m.jointLogLoss.toFixed(4)} (constant prior ${m.priorJointLogLoss.toFixed(4)}), joint accuracy ${m.jointAccuracy.toFixed(3)}`,
           ...m.tiers.map((t) => `  ${t.tier.padEnd(20)} AUROC ${t.auroc.toFixed(3)}  ECE ${t.ece.toFixed(3)}  Brier ${t.brier.toFixed(4)}  base rate ${t.baseRate.toFixed(3)}  mean P ${t.meanPredicted.toFixed(3)}`),

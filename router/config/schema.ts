@@ -31,14 +31,6 @@ export const TierSchema = z
   })
   .strict();
 
-export const CascadeSchema = z
-  .object({
-    name,
-    /** Smallest (cheapest) tier first. */
-    tiers: z.array(TierSchema).min(1),
-  })
-  .strict();
-
 export const VerificationSchema = z
   .object({
     /** Verifier samples k, drawn in one upstream request with n=k. */
@@ -63,9 +55,31 @@ export const ThresholdPolicySchema = z
 export const PomdpObjectiveSchema = z.union([
   /** Price of one GPU-second in accuracy, fixed. */
   z.object({ lambda: z.number().min(0) }).strict(),
-  /** Target GPU-seconds per request; the router adjusts lambda online to hold it. */
-  z.object({ gpuSecondsPerRequest: positive }).strict(),
+  /** Target GPU-seconds per request; the router adjusts lambda online to hold it (router/policy/pomdp/lambda.ts). */
+  z
+    .object({
+      gpuSecondsPerRequest: positive,
+      /** lambda before the first request finishes. */
+      initialLambda: positive.default(0.05),
+      /** Half-life of the running average of GPU-seconds per request, in seconds. */
+      halfLifeSeconds: positive.default(60),
+    })
+    .strict(),
 ]);
+
+// Costs the POMDP prices a call at: gpusPerReplica x occupancy seconds (service time / calls sharing the replica).
+export const PomdpCostsSchema = z
+  .object({
+    /** measured: start from the values below, then a running mean of the metered calls; configured: the values below, fixed. */
+    source: z.enum(['measured', 'configured']).default('measured'),
+    /** Occupancy seconds of one answer per tier, smallest first; default: the modelled values in the model's pomdp.json. */
+    answerSeconds: z.array(z.number().min(0)).optional(),
+    /** The same for one self-verification (k samples) per tier. */
+    verifySeconds: z.array(z.number().min(0)).optional(),
+    /** Calls the running mean spans per tier and purpose (measured only). */
+    window: z.number().int().min(1).max(100_000).default(50),
+  })
+  .strict();
 
 export const PomdpPolicySchema = z
   .object({
@@ -77,11 +91,22 @@ export const PomdpPolicySchema = z
     model: z.string().min(1).default('builtin:default-ladder'),
     /** Use the ONNX classifier's output as the prior; false = the fitted joint prior only. */
     classifier: z.boolean().default(true),
-    objective: PomdpObjectiveSchema.default({ lambda: 0.3 }),
+    objective: PomdpObjectiveSchema.default({ lambda: 0.05 }),
+    costs: PomdpCostsSchema.default(PomdpCostsSchema.parse({})),
   })
   .strict();
 
 export const PolicySchema = z.discriminatedUnion('type', [ThresholdPolicySchema, PomdpPolicySchema]);
+
+export const CascadeSchema = z
+  .object({
+    name,
+    /** Smallest (cheapest) tier first. */
+    tiers: z.array(TierSchema).min(1),
+    /** This cascade's routing policy; default: the top-level `policy`. */
+    policy: PolicySchema.optional(),
+  })
+  .strict();
 
 export const ScaleFromZeroSchema = z
   .object({
@@ -156,6 +181,8 @@ export type CascadeConfig = z.infer<typeof CascadeSchema>;
 export type VerificationConfig = z.infer<typeof VerificationSchema>;
 export type PolicyConfig = z.infer<typeof PolicySchema>;
 export type PomdpPolicyConfig = z.infer<typeof PomdpPolicySchema>;
+export type PomdpObjectiveConfig = z.infer<typeof PomdpObjectiveSchema>;
+export type PomdpCostsConfig = z.infer<typeof PomdpCostsSchema>;
 export type ScaleFromZeroConfig = z.infer<typeof ScaleFromZeroSchema>;
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;

@@ -30,10 +30,11 @@ export interface RoutingState {
   /** The text the decision may look at (the prompt, or the last user message and its context). */
   query: string;
   /**
-   * Optional prior over which tiers answer correctly, from a query classifier: perTier[i] is
-   * P(tier i answers correctly). Filled in by the classifier issue; absent today.
+   * Optional prior over which tiers answer correctly, from the query classifier (router/classifier):
+   * perTier[i] is P(tier i answers correctly); joint[s] (when given) is P(exactly the tiers in bit mask s answer
+   * correctly), bit i = tier i, so perTier are its marginals. The router fills it before the first decision.
    */
-  prior?: { perTier: number[] };
+  prior?: { perTier: number[]; joint?: number[] };
   observations: TierObservation[];
 }
 

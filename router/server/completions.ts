@@ -64,13 +64,19 @@ async function routed(
   const query = kind === 'chat' ? chatQuery(request as ReturnType<typeof parseChatRequest>) : completionQuery(request as ReturnType<typeof parseCompletionRequest>);
   const started = performance.now();
   const { stream: _stream, stream_options: _opts, ...upstreamBody } = request as Record<string, unknown>;
+  const routing = state.routing.get(cascade.config.name)!;
+  // The classifier's prior (featurize + one ONNX run); its wall time is reported in the body, not in policy_seconds.
+  const prior = routing.prior ? await routing.prior(query.query) : undefined;
+  const priorSeconds = (performance.now() - started) / 1000;
   const outcome: CascadeOutcome = await executeCascade(cascade, query, upstreamBody, {
-    policy: state.policy,
+    policy: routing.policy,
     verification: state.config.verification,
     retry: state.config.retry,
     metrics,
     signal: clientGone(res),
+    ...(prior ? { prior } : {}),
   });
+  routing.finished(outcome);
   const name = cascade.config.name;
   metrics.decisionSeconds.observe({ cascade: name }, (performance.now() - started) / 1000);
   metrics.policySeconds.observe({ cascade: name }, outcome.policySeconds);
@@ -82,7 +88,8 @@ async function routed(
     confidence: outcome.confidence,
     gpu_seconds: outcome.gpuSeconds,
     reason: outcome.reason,
-    policy: state.policy.describe(),
+    ...(prior ? { prior: { per_tier: prior.perTier, classifier_seconds: priorSeconds } } : {}),
+    policy: routing.describe(),
     verification: { prompt: state.config.verification.prompt, samples: state.config.verification.samples, temperature: state.config.verification.temperature },
     steps: outcome.steps.map((s) => ({
       tier: s.tier, outcome: s.outcome, confidence: s.confidence, verifier_samples: s.verifierSamples,

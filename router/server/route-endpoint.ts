@@ -20,8 +20,15 @@ const ObservationSchema = z
 
 const RouteExtrasSchema = z.object({ observations: z.array(ObservationSchema).max(16).default([]) }).strict();
 
+/** A joint over 2^N outcomes as [{correct: [tier names], p}], bit i of the index = tier i correct. */
+function jointJson(joint: readonly number[], names: readonly string[]) {
+  return joint.map((p, s) => ({ correct: names.filter((_, i) => s & (1 << i)), p }));
+}
+
+const perTierJson = (perTier: readonly number[], names: readonly string[]) => Object.fromEntries(names.map((n, i) => [n, perTier[i]]));
+
 export function routeHandler(getState: () => RouterState) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const state = getState();
     const raw = req.body as Record<string, unknown> | undefined;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('The request body must be a JSON object.', null, 'invalid_json');
@@ -47,10 +54,17 @@ export function routeHandler(getState: () => RouterState) {
       return { tier: index, answer: o.answer ?? '', confidence: o.confidence, verifierSamples: o.verifier_samples ?? (o.confidence === null ? 0 : state.config.verification.samples) };
     });
 
+    const routing = state.routing.get(model)!;
     const t0 = performance.now();
-    const decision = state.policy.decide({ cascade: cascade.view, query: query.query, observations });
-    const policySeconds = (performance.now() - t0) / 1000;
+    const prior = routing.prior ? await routing.prior(query.query) : undefined;
+    const t1 = performance.now();
+    const routingState = { cascade: cascade.view, query: query.query, observations, ...(prior ? { prior } : {}) };
+    const explained = routing.explain?.(routingState);
+    const decision = explained?.decision ?? routing.policy.decide(routingState);
+    const policySeconds = (performance.now() - t1) / 1000;
     const tierIndex = decision.action === 'ask' ? decision.tier : observations[decision.observation]!.tier;
+    const names = tiers.map((t) => t.name);
+    const described = routing.describe();
     res.status(200).json({
       object: 'tiermix.route',
       cascade: model,
@@ -62,9 +76,27 @@ export function routeHandler(getState: () => RouterState) {
         ...(decision.action === 'ask' ? { verify: decision.verify } : { confidence: decision.confidence }),
         reason: decision.reason,
       },
-      policy: state.policy.describe(),
+      ...(explained
+        ? {
+            belief: {
+              prior: { source: explained.prior.source, per_tier: perTierJson(explained.prior.perTier, names), joint: jointJson(explained.prior.joint, names) },
+              ...(prior ? { classifier: { per_tier: perTierJson(prior.perTier, names), ...(prior.joint ? { joint: jointJson(prior.joint, names) } : {}) } } : {}),
+              posterior: { observations: observations.length, per_tier: perTierJson(explained.posterior.perTier, names), joint: jointJson(explained.posterior.joint, names) },
+            },
+            lambda: explained.lambda,
+            ...(described.objective ? { objective: described.objective } : {}),
+            costs: {
+              ...(described.costs as Record<string, unknown>),
+              answer_gpu_seconds: perTierJson(explained.costs.answer, names),
+              verify_gpu_seconds: perTierJson(explained.costs.verify, names),
+            },
+            expected_reward: explained.value,
+          }
+        : {}),
+      policy: described,
       verification: { prompt: state.config.verification.prompt, samples: state.config.verification.samples, temperature: state.config.verification.temperature },
       policy_seconds: policySeconds,
+      classifier_seconds: prior ? (t1 - t0) / 1000 : null,
     });
   };
 }

@@ -8,6 +8,8 @@ import type { RouterConfig } from '../config/schema.js';
 import { RouterMetrics } from '../metrics/router-metrics.js';
 import { createTierClient } from '../upstream/tier-client.js';
 import { createRouterApp } from './app.js';
+import { prepareRouting } from './routing.js';
+import { RoutingModelLoader } from './routing-models.js';
 import { buildState, retireWhenIdle, type RouterState, type TierClientFactory } from './state.js';
 
 export interface StartRouterOptions {
@@ -31,8 +33,11 @@ export interface RunningRouter {
   server: Server;
   metrics: RouterMetrics;
   getState(): RouterState;
-  /** Apply a new configuration now (what the file watcher calls). Throws if it cannot be applied. */
-  reload(config: RouterConfig): void;
+  /**
+   * Apply a new configuration (what the file watcher calls): models are loaded first, then the state is swapped
+   * at once. Rejects, keeping the current state, if it cannot be applied. Reloads run one at a time, in order.
+   */
+  reload(config: RouterConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,10 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     ((tier, retry) =>
       createTierClient(tier, retry, { hooks, logger, healthCheck: opts.healthChecks === false ? false : { intervalSeconds: 5, path: '/health' } }));
 
-  let state = buildState(opts.config, makeClient).state;
+  // POMDP models and classifier sessions are loaded here, before the server listens (and on reload before the swap).
+  const loader = new RoutingModelLoader();
+  const source = opts.configFile ?? 'configuration';
+  let state = buildState(opts.config, makeClient, undefined, process.env, await prepareRouting(opts.config, loader, undefined, source)).state;
   let accepting = true;
   const maxRequestMs = () => Math.max(...state.config.cascades.flatMap((c) => c.tiers.map((t) => t.timeouts.requestSeconds))) * 1000;
 
@@ -76,15 +84,23 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
-  const reload = (config: RouterConfig) => {
+  const apply = async (config: RouterConfig) => {
     if (config.server.port !== state.config.server.port || config.server.host !== state.config.server.host) {
       logger.warn('server.host/port changed: takes effect on restart');
     }
-    const next = buildState(config, makeClient, state);
+    const routing = await prepareRouting(config, loader, state.routing, source);
+    const next = buildState(config, makeClient, state, process.env, routing);
     state = next.state;
     void retireWhenIdle(next.retired, maxRequestMs());
     metrics.configReloads.inc({ result: 'ok' });
     logger.info({ cascades: config.cascades.map((c) => c.name), retiredClients: next.retired.length }, 'configuration reloaded');
+  };
+  // One reload at a time, in the order they were asked for; a failed one does not block the next.
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (config: RouterConfig): Promise<void> => {
+    const run = reloading.then(() => apply(config));
+    reloading = run.catch(() => {});
+    return run;
   };
 
   const stopWatching = opts.configFile
@@ -92,12 +108,10 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
         opts.configFile,
         {
           onChange: (config) => {
-            try {
-              reload(config);
-            } catch (err) {
+            reload(config).catch((err: unknown) => {
               metrics.configReloads.inc({ result: 'error' });
               logger.error({ err: (err as Error).message }, 'configuration not applied; keeping the current one');
-            }
+            });
           },
           onError: (err) => {
             metrics.configReloads.inc({ result: 'error' });

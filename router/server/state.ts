@@ -3,11 +3,11 @@
 // tier out from under a request in flight. Tier clients whose settings did not change are carried over,
 // keeping their connections and health state; the others are closed once they are idle.
 import { readFileSync } from 'node:fs';
-import type { RetryConfig, RouterConfig, TierConfig, PolicyConfig, ApiKeysSchema } from '../config/schema.js';
+import type { RetryConfig, RouterConfig, TierConfig, ApiKeysSchema } from '../config/schema.js';
 import type { z } from 'zod';
 import type { CascadeRuntime } from '../cascade/execute.js';
 import { ThresholdPolicy } from '../policy/threshold.js';
-import type { RoutingPolicy } from '../policy/types.js';
+import type { CascadeRouting } from './routing.js';
 import type { TierClient } from '../upstream/types.js';
 
 export type TierClientFactory = (tier: TierConfig, retry: RetryConfig) => TierClient;
@@ -21,7 +21,8 @@ export interface TierEntry {
 
 export interface RouterState {
   config: RouterConfig;
-  policy: RoutingPolicy;
+  /** Per cascade name: its policy and what feeds it (router/server/routing.ts), loaded before the swap. */
+  routing: Map<string, CascadeRouting>;
   cascades: Map<string, CascadeRuntime>;
   tiers: Map<string, TierEntry>;
   /** Every id a request may name in `model`. */
@@ -33,14 +34,19 @@ export interface RouterState {
   createdAt: number;
 }
 
-export function createPolicy(config: PolicyConfig): RoutingPolicy {
-  switch (config.type) {
-    case 'threshold':
-      return new ThresholdPolicy(config.threshold);
-    case 'pomdp':
-      // Wired into the live router in the policy work (issue 3); until then the configuration is refused.
-      throw new Error('policy.type "pomdp" is not served by this router build yet; use "threshold"');
-  }
+/**
+ * Routing for configurations whose cascades all use the threshold policy, built synchronously (for callers
+ * without a model loader). A POMDP policy needs its model loaded first: prepareRouting (routing.ts).
+ */
+export function thresholdRouting(config: RouterConfig): Map<string, CascadeRouting> {
+  const out = new Map<string, CascadeRouting>();
+  config.cascades.forEach((c, i) => {
+    const p = c.policy ?? config.policy;
+    if (p.type !== 'threshold') throw new Error(`${c.policy ? `cascades.${i}.policy` : 'policy'}: a pomdp policy needs its model loaded (prepareRouting) before the state is built`);
+    const policy = new ThresholdPolicy(p.threshold);
+    out.set(c.name, { policy, fingerprint: '', finished: () => {}, describe: () => policy.describe() });
+  });
+  return out;
 }
 
 export function loadApiKeys(config: z.infer<typeof ApiKeysSchema> | undefined, env: NodeJS.ProcessEnv = process.env): Set<string> | null {
@@ -74,9 +80,9 @@ export function buildState(
   makeClient: TierClientFactory,
   previous?: RouterState,
   env: NodeJS.ProcessEnv = process.env,
+  routing: Map<string, CascadeRouting> = thresholdRouting(config),
 ): { state: RouterState; retired: TierClient[] } {
   const apiKeys = loadApiKeys(config.server.apiKeys, env);
-  const policy = createPolicy(config.policy);
   const clientsByKey = new Map<string, TierClient>();
   const cascades = new Map<string, CascadeRuntime>();
   const tiers = new Map<string, TierEntry>();
@@ -100,7 +106,7 @@ export function buildState(
   const kept = new Set(clientsByKey.values());
   const retired = previous ? [...previous.clientsByKey.values()].filter((c) => !kept.has(c)) : [];
   const modelIds = [...cascades.keys(), ...tiers.keys()];
-  return { state: { config, policy, cascades, tiers, modelIds, apiKeys, clientsByKey, createdAt: Date.now() }, retired };
+  return { state: { config, routing, cascades, tiers, modelIds, apiKeys, clientsByKey, createdAt: Date.now() }, retired };
 }
 
 /** Close clients that left the configuration once their last request has finished (bounded wait). */

@@ -38,7 +38,7 @@ test('a dead endpoint (connection refused) is skipped', async () => {
   try {
     const config = structuredClone(stack.config);
     config.cascades[0]!.tiers[0]!.endpoints.unshift(`http://127.0.0.1:${dead}`);
-    stack.router.reload(config);
+    await stack.router.reload(config);
     for (let i = 0; i < 6; i++) {
       const r = await stack.openai.completions.create({ model: 'only', prompt: `q${i}`, max_tokens: 4 });
       assert.equal(r.choices.length, 1);
@@ -53,7 +53,7 @@ test('a slow replica times out and the request is retried on another', async () 
   try {
     const config = structuredClone(stack.config);
     config.cascades[0]!.tiers[0]!.timeouts.requestSeconds = 0.5;
-    stack.router.reload(config);
+    await stack.router.reload(config);
     stack.sims[0]![0]!.setFaults({ slowFactor: 1000 }); // seconds per request instead of milliseconds
     for (let i = 0; i < 4; i++) {
       const r = await stack.openai.completions.create({ model: 'only', prompt: `q${i}`, max_tokens: 8 });
