@@ -71,6 +71,22 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
+  // Calls and tokens per tier: with tiermix_gpu_seconds_total they give GPU-seconds per request and per 1k
+  // tokens of each tier (docs/gpu-seconds.md). Fed by recordTierCall at the places that count GPU-seconds.
+  readonly tierCalls = new Counter({
+    name: 'tiermix_tier_requests_total',
+    help: 'Upstream calls a tier answered, by cascade, tier and purpose (answer, verify, passthrough).',
+    labelNames: ['cascade', 'tier', 'purpose'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tierTokens = new Counter({
+    name: 'tiermix_tier_tokens_total',
+    help: "Tokens a tier processed for the router, from its responses' usage, by purpose and kind (prompt, completion).",
+    labelNames: ['cascade', 'tier', 'purpose', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly configReloads = new Counter({
     name: 'tiermix_config_reloads_total',
     help: 'Configuration reloads by result.',
@@ -101,6 +117,18 @@ export class RouterMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tiermix_router_' });
   }
 
+  /**
+   * One upstream call a tier answered: counts it and the tokens of the response's `usage` (an OpenAI/vLLM body;
+   * a streamed response without usage counts the call only). Call it where the call's GPU-seconds are counted.
+   */
+  recordTierCall(labels: { cascade: string; tier: string; purpose: 'answer' | 'verify' | 'passthrough' }, body?: unknown): void {
+    this.tierCalls.inc(labels);
+    const usage = usageOf(body);
+    if (!usage) return;
+    if (usage.prompt > 0) this.tierTokens.inc({ ...labels, kind: 'prompt' }, usage.prompt);
+    if (usage.completion > 0) this.tierTokens.inc({ ...labels, kind: 'completion' }, usage.completion);
+  }
+
   /** Hooks that feed upstream events from the tier clients into these metrics. */
   upstreamHooks(): UpstreamHooks {
     return {
@@ -110,4 +138,12 @@ export class RouterMetrics {
       onAttempt: (e) => this.upstreamSeconds.observe({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }, e.seconds),
     };
   }
+}
+
+/** prompt_tokens and completion_tokens of a response body's usage, when present and sane. */
+export function usageOf(body: unknown): { prompt: number; completion: number } | null {
+  const usage = (body as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null | undefined)?.usage;
+  if (!usage || typeof usage !== 'object') return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return { prompt: n(usage.prompt_tokens), completion: n(usage.completion_tokens) };
 }

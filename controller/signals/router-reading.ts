@@ -1,0 +1,88 @@
+// What the autoscaler and the meter need from one router's /metrics, and the sum over several routers.
+// Router tier names are unique across a router's whole configuration, so tiers are keyed by name alone.
+import type { CascadeCounters } from '../autoscale/types.js';
+import type { PromSample } from './prom-text.js';
+
+export interface RouterReading {
+  /** tiermix_tier_in_flight_requests by tier. */
+  inFlight: Record<string, number>;
+  /** tiermix_escalations_total by "from\u0000to" (all cascades and reasons summed). */
+  escalations: Record<string, number>;
+  /** tiermix_requests_total by serving tier (all modes and outcomes). */
+  served: Record<string, number>;
+  /** tiermix_upstream_request_seconds_sum by tier (all purposes and outcomes). */
+  upstreamSeconds: Record<string, number>;
+  /** tiermix_gpu_seconds_total by tier (the router's attributed GPU-seconds). */
+  gpuSeconds: Record<string, number>;
+  /** tiermix_tier_requests_total by tier (answer and passthrough calls: requests that reached the tier). */
+  tierRequests: Record<string, number>;
+  /** tiermix_tier_tokens_total by tier (prompt + completion, all purposes). */
+  tierTokens: Record<string, number>;
+}
+
+export const pairKey = (from: string, to: string): string => `${from}\u0000${to}`;
+
+export function emptyReading(): RouterReading {
+  return { inFlight: {}, escalations: {}, served: {}, upstreamSeconds: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
+}
+
+const add = (m: Record<string, number>, k: string | undefined, v: number) => {
+  if (k === undefined || !Number.isFinite(v)) return;
+  m[k] = (m[k] ?? 0) + v;
+};
+
+/** The reading in one router's samples (unrelated metrics are ignored). */
+export function readRouter(samples: readonly PromSample[]): RouterReading {
+  const r = emptyReading();
+  for (const s of samples) {
+    const l = s.labels;
+    switch (s.name) {
+      case 'tiermix_tier_in_flight_requests':
+        add(r.inFlight, l.tier, s.value);
+        break;
+      case 'tiermix_escalations_total':
+        if (l.from_tier !== undefined && l.to_tier !== undefined) add(r.escalations, pairKey(l.from_tier, l.to_tier), s.value);
+        break;
+      case 'tiermix_requests_total':
+        if (l.tier) add(r.served, l.tier, s.value);
+        break;
+      case 'tiermix_upstream_request_seconds_sum':
+        add(r.upstreamSeconds, l.tier, s.value);
+        break;
+      case 'tiermix_gpu_seconds_total':
+        add(r.gpuSeconds, l.tier, s.value);
+        break;
+      case 'tiermix_tier_requests_total':
+        if (l.purpose === 'answer' || l.purpose === 'passthrough') add(r.tierRequests, l.tier, s.value);
+        break;
+      case 'tiermix_tier_tokens_total':
+        add(r.tierTokens, l.tier, s.value);
+        break;
+    }
+  }
+  return r;
+}
+
+/** The sum of several routers' readings. */
+export function sumReadings(readings: readonly RouterReading[]): RouterReading {
+  const out = emptyReading();
+  for (const r of readings) {
+    for (const key of Object.keys(out) as (keyof RouterReading)[]) for (const [k, v] of Object.entries(r[key])) add(out[key], k, v);
+  }
+  return out;
+}
+
+/** The cumulative counters of one cascade (its router tier names, smallest first) for the autoscaler's flow estimate. */
+export function cascadeCounters(r: RouterReading, tiers: readonly string[]): CascadeCounters {
+  const escalations = tiers.map((from) => tiers.map((to) => r.escalations[pairKey(from, to)] ?? 0));
+  return {
+    arrivals: tiers.map((t, k) => (r.served[t] ?? 0) + escalations[k]!.reduce((s, v) => s + v, 0)),
+    escalations,
+    upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0),
+  };
+}
+
+/** vllm:num_requests_waiting summed over one vLLM replica's samples (all engines and models). */
+export function vllmWaiting(samples: readonly PromSample[]): number {
+  return samples.filter((s) => s.name === 'vllm:num_requests_waiting').reduce((n, s) => n + (Number.isFinite(s.value) ? s.value : 0), 0);
+}
