@@ -1,0 +1,63 @@
+// Local processes seen as the planner sees the cluster: each process a Running pod on 127.0.0.1 whose http container
+// port is the process's own port (Ready when its /health answers 200), each group a Deployment that has observed its
+// spec. summarizeStatus and planRouterConfigMap then work unchanged on the local runtime.
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { ModelCascade } from '../../api/types.js';
+import { tierObjectName } from '../../plan/names.js';
+import type { ObservedTier } from '../../plan/types.js';
+import type { ProcessGroup } from './process-plan.js';
+
+export const LOCAL_NODE = 'local';
+
+export interface RunningProcess {
+  id: string;
+  group: string;
+  hash: string;
+  port: number;
+  ready: boolean;
+  startedAtMs: number;
+  /** Set once a stop was requested: the pod is Terminating. */
+  stopping?: boolean;
+}
+
+export function processPod(p: RunningProcess): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.id, deletionTimestamp: p.stopping ? new Date(p.startedAtMs) : undefined },
+    spec: { nodeName: LOCAL_NODE, containers: [{ name: 'vllm', ports: [{ name: 'http', containerPort: p.port, protocol: 'TCP' }] }] },
+    status: {
+      phase: 'Running',
+      podIP: '127.0.0.1',
+      startTime: new Date(p.startedAtMs),
+      conditions: [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Ready', status: p.ready ? 'True' : 'False' },
+      ],
+    },
+  };
+}
+
+/** What the runtime observes for each tier of a cascade: its group (if planned) and the group's processes. */
+export function observeCascade(mc: ModelCascade, groups: readonly ProcessGroup[], processes: readonly RunningProcess[]): ObservedTier[] {
+  const ns = mc.metadata.namespace ?? 'default';
+  return (mc.spec?.tiers ?? []).map((t) => {
+    const key = `${ns}/${tierObjectName(mc.metadata.name, t.name)}`;
+    const group = groups.find((g) => g.key === key);
+    const mine = processes.filter((p) => p.group === key);
+    const live = mine.filter((p) => !p.stopping);
+    const deployment: V1Deployment | undefined = group && {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: key.split('/')[1], namespace: ns, generation: 1 },
+      spec: { replicas: group.replicas, selector: {}, template: {} },
+      status: {
+        observedGeneration: 1,
+        replicas: live.length,
+        updatedReplicas: live.filter((p) => p.hash === group.hash).length,
+        readyReplicas: live.filter((p) => p.ready).length,
+      },
+    };
+    return { name: t.name, deployment, pods: mine.map(processPod) };
+  });
+}
