@@ -1,7 +1,7 @@
 // The chart's optional parts: router API keys from a Secret, NetworkPolicies, Prometheus Operator monitors, the
 // Grafana dashboard (its queries use metric names the router really exports), and ModelCascades from values.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import type { V1ConfigMap, V1Deployment, V1LabelSelector, V1Secret, V1Service } 
 import { LABELS, MANAGER, type ModelCascade } from '../../../controller/api/types.js';
 import { RouterMetrics } from '../../../router/metrics/router-metrics.js';
 import { loadApiKeys } from '../../../router/server/state.js';
-import { CHART_DIR, VALUE_SETS, controllerConfig, ofKind, one, render, type K8sObject } from './helm.js';
+import { CHART_DIR, REPO_ROOT, VALUE_SETS, controllerConfig, ofKind, one, render, type K8sObject } from './helm.js';
 
 // NetworkPolicy as YAML has `from`; client-node's model calls it `_from`, so a plain shape is used here.
 interface Peer {
@@ -129,21 +129,29 @@ describe('chart: Grafana dashboard', () => {
 
   it('has panels for requests and escalations per tier, GPU-seconds per tier, latency and replicas', () => {
     const titles = dashboard.panels.map((p) => p.title).join(' | ');
-    for (const want of [/Requests per second by serving tier/, /Escalations/, /GPU-seconds/, /GPUs held per tier/, /latency/i, /replicas/i]) {
+    for (const want of [/Requests per second by serving tier/, /Escalations/, /GPU-seconds/, /GPUs held per tier/, /latency/i, /replicas/i, /desired replicas/]) {
       assert.match(titles, want);
     }
   });
 
-  it("queries only metrics the router exports (or the controller's GPU-seconds, vLLM's and kube-state-metrics')", async () => {
+  it('queries only metrics the router or the controller export (besides vLLM and kube-state-metrics ones)', async () => {
     const router = await new RouterMetrics({ processMetrics: false }).registry.getMetricsAsJSON();
     const known = new Set<string>();
     for (const m of router) {
       known.add(m.name);
       if ((m.type as unknown as string) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) known.add(m.name + s);
     }
+    // The controller registers its metrics in several modules: take every `name: 'tiermix_...'` in its sources.
+    const controllerSources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? controllerSources(join(dir, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : [],
+      );
+    for (const src of controllerSources(join(REPO_ROOT, 'controller'))) {
+      for (const m of src.matchAll(/name: '(tiermix_[a-z_]+)'/g)) known.add(m[1]!);
+    }
     for (const { panel, expr } of exprs) {
       for (const name of expr.match(/\btiermix_[a-z_]+/g) ?? []) {
-        assert.ok(known.has(name), `panel "${panel}": ${name} is not a router metric (router exports: ${[...known].join(', ')})`);
+        assert.ok(known.has(name), `panel "${panel}": ${name} is exported by neither the router nor the controller (known: ${[...known].sort().join(', ')})`);
       }
     }
     // The controller's meter and the router both export tiermix_gpu_seconds_total; the panels tell them apart by label.

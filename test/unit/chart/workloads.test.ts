@@ -81,6 +81,7 @@ describe('chart: the controller', () => {
     assert.equal(d.spec?.replicas, 2);
     assert.deepEqual(d.spec?.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
     assert.ok(container(objs, '-controller').args?.includes('--leader-elect'));
+    assert.ok(container(objs, '-controller').args?.includes('--identity=$(POD_NAME)'), 'the pod name identifies the leader');
     const le = controllerConfig(objs).leaderElection;
     assert.deepEqual(le, {
       enabled: true,
