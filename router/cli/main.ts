@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tiermix` command line: one program, one subcommand per job.
 import { Command } from 'commander';
+import { registerControllerCommand } from './controller-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { registerRouterCommand } from './router-command.js';
@@ -18,6 +19,7 @@ registerSimCommand(program);
 registerDemoCommand(program);
 registerEvalCommand(program);
 registerTrainCommand(program);
+registerControllerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`tiermix: ${err instanceof Error ? err.message : String(err)}`);

@@ -30,6 +30,12 @@ export interface StartOptions {
   keepRunDir?: boolean;
   /** Progress lines (component ready after N ms). Default: silent unless TIERMIX_K8S_VERBOSE=1. */
   log?: (line: string) => void;
+  /**
+   * Runs once kube-apiserver is ready, before kube-controller-manager starts (full mode). Install CRDs here: the
+   * garbage collector discovers new resource types only every 30 s, so owners of a CRD installed later are not
+   * collected for up to 30 s.
+   */
+  beforeControllers?: (kc: KubeConfig) => Promise<void>;
 }
 
 export interface ControlPlane {
@@ -215,6 +221,7 @@ class ControlPlaneImpl implements ControlPlane {
   private readonly log: (line: string) => void;
   private readonly readyTimeoutMs: number;
   private readonly keepRunDir: boolean;
+  private readonly beforeControllers: StartOptions['beforeControllers'];
 
   constructor(
     private readonly bins: Binaries,
@@ -226,6 +233,7 @@ class ControlPlaneImpl implements ControlPlane {
     this.kubeconfigPath = join(this.runDir, 'kubeconfig');
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
     this.keepRunDir = opts.keepRunDir ?? process.env.TIERMIX_K8S_KEEP_RUN_DIR === '1';
+    this.beforeControllers = opts.beforeControllers;
     this.log =
       opts.log ?? (process.env.TIERMIX_K8S_VERBOSE === '1' ? (l) => process.stderr.write(`[k8s] ${l}\n`) : () => undefined);
   }
@@ -294,6 +302,7 @@ class ControlPlaneImpl implements ControlPlane {
     });
     if (!existsSync(this.caPath)) throw new Error(`kube-apiserver is ready but wrote no ${this.caPath}`);
 
+    if (this.beforeControllers) await this.beforeControllers(this.kubeConfig());
     if (this.full) await this.startControllers(sa, cm, sched);
     this.timings.total = Date.now() - this.t0;
   }

@@ -61,11 +61,8 @@ export async function reconcileCascade(ctx: ReconcileContext, key: string): Prom
   const now = ctx.clock.now();
   const observed = observeTiers(ctx, mc);
   const gpuSeconds = ctx.meter?.gpuSeconds(key, now) ?? {};
-  const status = ctx.planner.summarizeStatus(mc, observed, problems, gpuSeconds, now);
-  for (const t of status.tiers ?? []) {
-    const reason = decisions?.[t.name]?.reason;
-    if (reason !== undefined) t.scalingReason = reason;
-  }
+  const reasons = decisions ? Object.fromEntries(Object.entries(decisions).map(([t, d]) => [t, d.reason])) : undefined;
+  const status = ctx.planner.summarizeStatus(mc, observed, problems, gpuSeconds, now, reasons);
   if (ctx.planner.statusChanged(mc.status, status)) {
     await writeStatus(ctx, mc, status);
     await emitTransitions(ctx, target, mc.status?.conditions ?? [], status.conditions ?? []);
