@@ -24,8 +24,8 @@ export function buildService(mc: ModelCascade, tier: ResolvedTier): V1Service {
       clusterIP: 'None',
       selector: tierSelector(cascade, tier.name),
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http', protocol: 'TCP' }],
-      // Only Ready pods in DNS: a loading model is not an endpoint (the same rule as the router's list).
-      publishNotReadyAddresses: false,
+      // Only Ready pods are in DNS (publishNotReadyAddresses defaults to false). It is not written out: the API server
+      // drops a false bool that is not a pointer, so applying it would rewrite the Service on every apply.
     },
   } satisfies V1Service);
 }
