@@ -2,6 +2,8 @@
 // and summed. A router that does not answer keeps its last reading, marked stale, so one router restarting
 // or briefly unreachable neither halves the signal nor looks like a counter reset; after dropAfterSeconds
 // without an answer it is dropped (it is gone, e.g. scaled down). The note says which routers are stale.
+import { resolve4 } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { parsePrometheusText, type PromSample } from './prom-text.js';
 import { readRouter, sumReadings, vllmWaiting, type RouterReading } from './router-reading.js';
 
@@ -63,6 +65,8 @@ export function combineScrapes(kept: ReadonlyMap<string, Kept>, attempts: readon
 export interface ScraperOptions {
   /** The routers' /metrics URLs (read on every scrape, so the list may change). */
   urls: () => readonly string[];
+  /** One URL -> the URLs to scrape; default expandHeadless (one per router pod behind a headless Service). */
+  expand?: (url: string) => Promise<string[]>;
   timeoutMs?: number;
   dropAfterSeconds?: number;
   now?: () => number;
@@ -82,6 +86,34 @@ const shortError = (err: unknown): string => {
   return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 };
 
+/**
+ * A headless Service name resolves to one A record per router pod, and each router counts only its own
+ * requests, so every pod must be scraped (as KubeAI scrapes each of its proxies): a host name with A records
+ * becomes one URL per address. IP literals, and names DNS does not know (localhost from /etc/hosts), stay as given.
+ */
+export async function expandHeadless(url: string): Promise<string[]> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return [url];
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0) return [url];
+  let addresses: string[];
+  try {
+    addresses = await resolve4(host);
+  } catch {
+    return [url];
+  }
+  if (addresses.length === 0) return [url];
+  return addresses.sort().map((a) => {
+    const v = new URL(url);
+    v.hostname = a;
+    return v.toString();
+  });
+}
+
 export class RouterScraper {
   private kept = new Map<string, Kept>();
   private readonly timeoutMs: number;
@@ -95,7 +127,8 @@ export class RouterScraper {
   }
 
   async scrape(): Promise<ScrapeResult> {
-    const urls = [...new Set(this.opts.urls())];
+    const expand = this.opts.expand ?? expandHeadless;
+    const urls = [...new Set((await Promise.all(this.opts.urls().map(expand))).flat())];
     const attempts = await Promise.all(
       urls.map(async (url): Promise<ScrapeAttempt> => {
         try {

@@ -109,3 +109,15 @@ test("vLLM's waiting queue is summed over the replicas that answer", async () =>
     await two.close();
   }
 });
+
+test('headless Service names expand to one URL per address; IP literals and unknown names stay as given', async () => {
+  const { expandHeadless } = await import('../../../../controller/signals/index.js');
+  assert.deepEqual(await expandHeadless('http://10.1.2.3:8080/metrics'), ['http://10.1.2.3:8080/metrics']);
+  assert.deepEqual(await expandHeadless('http://[::1]:8080/metrics'), ['http://[::1]:8080/metrics']);
+  assert.deepEqual(await expandHeadless('not a url'), ['not a url']);
+  // .invalid never resolves (RFC 2606): kept as given, so the scrape reports the real connection error.
+  assert.deepEqual(await expandHeadless('http://tiermix-router.invalid:8080/metrics'), ['http://tiermix-router.invalid:8080/metrics']);
+  const scraper = new RouterScraper({ urls: () => ['http://svc:1/metrics'], expand: async () => ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/a'] });
+  const r = await scraper.scrape();
+  assert.deepEqual(r.sources.map((s) => s.url), ['http://127.0.0.1:9/a']);
+});
