@@ -8,8 +8,10 @@ export interface RouterReading {
   inFlight: Record<string, number>;
   /** tiermix_escalations_total by "from\u0000to" (all cascades and reasons summed). */
   escalations: Record<string, number>;
-  /** tiermix_requests_total by serving tier (all modes and outcomes). */
+  /** tiermix_requests_total{mode="routed"} by the tier that answered (all outcomes). */
   served: Record<string, number>;
+  /** tiermix_requests_total{mode="pinned"} by tier. */
+  pinned: Record<string, number>;
   /** tiermix_upstream_request_seconds_sum by tier (all purposes and outcomes). */
   upstreamSeconds: Record<string, number>;
   /** tiermix_gpu_seconds_total by tier (the router's attributed GPU-seconds). */
@@ -23,7 +25,7 @@ export interface RouterReading {
 export const pairKey = (from: string, to: string): string => `${from}\u0000${to}`;
 
 export function emptyReading(): RouterReading {
-  return { inFlight: {}, escalations: {}, served: {}, upstreamSeconds: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
+  return { inFlight: {}, escalations: {}, served: {}, pinned: {}, upstreamSeconds: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
 }
 
 const add = (m: Record<string, number>, k: string | undefined, v: number) => {
@@ -44,7 +46,7 @@ export function readRouter(samples: readonly PromSample[]): RouterReading {
         if (l.from_tier !== undefined && l.to_tier !== undefined) add(r.escalations, pairKey(l.from_tier, l.to_tier), s.value);
         break;
       case 'tiermix_requests_total':
-        if (l.tier) add(r.served, l.tier, s.value);
+        if (l.tier) add(l.mode === 'pinned' ? r.pinned : r.served, l.tier, s.value);
         break;
       case 'tiermix_upstream_request_seconds_sum':
         add(r.upstreamSeconds, l.tier, s.value);
@@ -72,14 +74,22 @@ export function sumReadings(readings: readonly RouterReading[]): RouterReading {
   return out;
 }
 
-/** The cumulative counters of one cascade (its router tier names, smallest first) for the autoscaler's flow estimate. */
+/**
+ * The cumulative counters of one cascade (its router tier names, smallest first) for the autoscaler's flow
+ * estimate. Arrivals at a tier are its answer and pass-through calls (tiermix_tier_requests_total) when the
+ * router exports them; otherwise they are rebuilt from the older metrics, assuming every routed request starts
+ * at the smallest tier (true of the threshold policy and, on the test split, of the POMDP): the routed requests
+ * of the cascade arrive at tier 0, escalations into a tier arrive there, and pinned requests at their tier.
+ * (The tier that answered, tiermix_requests_total's label, may be a smaller one than the last asked.)
+ */
 export function cascadeCounters(r: RouterReading, tiers: readonly string[]): CascadeCounters {
   const escalations = tiers.map((from) => tiers.map((to) => r.escalations[pairKey(from, to)] ?? 0));
-  return {
-    arrivals: tiers.map((t, k) => (r.served[t] ?? 0) + escalations[k]!.reduce((s, v) => s + v, 0)),
-    escalations,
-    upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0),
-  };
+  const calls = tiers.map((t) => r.tierRequests[t] ?? 0);
+  const routed = tiers.reduce((n, t) => n + (r.served[t] ?? 0), 0);
+  const arrivals = calls.some((n) => n > 0)
+    ? calls
+    : tiers.map((t, k) => (k === 0 ? routed : escalations.reduce((n, row) => n + row[k]!, 0)) + (r.pinned[t] ?? 0));
+  return { arrivals, escalations, upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0) };
 }
 
 /** vllm:num_requests_waiting summed over one vLLM replica's samples (all engines and models). */

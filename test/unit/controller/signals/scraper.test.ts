@@ -52,9 +52,12 @@ test('scrapes two real routers over HTTP and sums their readings', async () => {
     // Calls that reached the tier count answers (and pass-throughs), not verifications; tokens count every purpose.
     assert.deepEqual(r.reading.tierRequests, { large: 2 });
     assert.deepEqual(r.reading.tierTokens, { large: 2 * (200 + 50 + 300 + 80) });
-    // 5 + 3 verify escalations and one fallback per router: 10 requests moved from small to large.
+    // 5 + 3 verify escalations and one fallback per router: 10 requests moved from small to large. Arrivals:
+    // the answer calls where the router counts them (large: 2), else rebuilt (105 routed at small, 10 escalated).
     const c = cascadeCounters(r.reading, ['small', 'large']);
-    assert.deepEqual(c, { arrivals: [110, 5], escalations: [[0, 10], [0, 0]], upstreamSeconds: [4, 10] });
+    assert.deepEqual(c, { arrivals: [0, 2], escalations: [[0, 10], [0, 0]], upstreamSeconds: [4, 10] });
+    const older = cascadeCounters({ ...r.reading, tierRequests: {}, pinned: { large: 7 } }, ['small', 'large']);
+    assert.deepEqual(older.arrivals, [105, 17]);
   } finally {
     await sa.close();
     await sb.close();
