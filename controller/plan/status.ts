@@ -57,7 +57,7 @@ interface TierView {
   unsettled?: { reason: string; detail: string };
 }
 
-function viewTier(mc: ModelCascade, tier: ResolvedTier, obs: ObservedTier | undefined, gpuSeconds: number, reason: string | undefined): TierView {
+function viewTier(tier: ResolvedTier, obs: ObservedTier | undefined, gpuSeconds: number, reason: string | undefined): TierView {
   const pods = [...(obs?.pods ?? [])].sort(byName);
   const deployment = obs?.deployment;
   const endpoints = readyEndpoints(pods);
@@ -85,7 +85,6 @@ function viewTier(mc: ModelCascade, tier: ResolvedTier, obs: ObservedTier | unde
   } else if (replicas < desired) view.unsettled = { reason: 'ScalingUp', detail: `${tier.name}: scaling up (${counts})` };
   else if (replicas > desired) view.unsettled = { reason: 'ScalingDown', detail: `${tier.name}: scaling down (${counts})` };
   else if (endpoints.length < desired) view.unsettled = { reason: 'WaitingForReady', detail: `${tier.name}: waiting for ready replicas (${counts})` };
-  void mc;
   return view;
 }
 
@@ -138,7 +137,7 @@ export function summarizeStatus(
   scalingReasons: Record<string, string> = {},
 ): ModelCascadeStatus {
   const tiers = (mc.spec?.tiers ?? []).map((t) => resolveTier(t));
-  const views = tiers.map((t) => viewTier(mc, t, observed.find((o) => o.name === t.name), gpuSeconds[t.name] ?? 0, scalingReasons[t.name]));
+  const views = tiers.map((t) => viewTier(t, observed.find((o) => o.name === t.name), gpuSeconds[t.name] ?? 0, scalingReasons[t.name]));
   const previous = mc.status?.conditions ?? [];
   const generation = mc.metadata.generation;
   const conditions: Condition[] = conditionsFor(views, problems).map((c) => {

@@ -38,8 +38,29 @@ export function processPod(p: RunningProcess): V1Pod {
   };
 }
 
-/** What the runtime observes for each tier of a cascade: its group (if planned) and the group's processes. */
-export function observeCascade(mc: ModelCascade, groups: readonly ProcessGroup[], processes: readonly RunningProcess[]): ObservedTier[] {
+/**
+ * A replica whose process keeps exiting, while the runtime waits to restart it: a pod in CrashLoopBackOff, as the
+ * kubelet would show it (not bound to a node, so it holds no GPU).
+ */
+export function crashLoopPod(group: string, message: string): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${group.split('/')[1]}-restarting` },
+    spec: { containers: [{ name: 'vllm' }] },
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'Ready', status: 'False' }],
+      containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff', message } } }],
+    },
+  };
+}
+
+/**
+ * What the runtime observes for each tier of a cascade: its group (if planned), the group's processes, and a
+ * CrashLoopBackOff pod for a group in restart back-off (crashLooping: group key -> what the last exit said).
+ */
+export function observeCascade(mc: ModelCascade, groups: readonly ProcessGroup[], processes: readonly RunningProcess[], crashLooping: Readonly<Record<string, string>> = {}): ObservedTier[] {
   const ns = mc.metadata.namespace ?? 'default';
   return (mc.spec?.tiers ?? []).map((t) => {
     const key = `${ns}/${tierObjectName(mc.metadata.name, t.name)}`;
@@ -58,6 +79,9 @@ export function observeCascade(mc: ModelCascade, groups: readonly ProcessGroup[]
         readyReplicas: live.filter((p) => p.ready).length,
       },
     };
-    return { name: t.name, deployment, pods: mine.map(processPod) };
+    const pods = mine.map(processPod);
+    const crash = crashLooping[key];
+    if (crash !== undefined && group && live.length < group.replicas) pods.push(crashLoopPod(key, crash));
+    return { name: t.name, deployment, pods };
   });
 }

@@ -1,7 +1,7 @@
 // The local runtime's thin process adapter: start a replica on a free port, watch its /health, stop it by PID
 // (its own process group, so vLLM's worker processes go with it), and remember exits for a crash-loop back-off.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { RunningProcess } from './observe.js';
@@ -17,6 +17,9 @@ export interface ProcessRunnerOptions {
   now?: () => number;
   env?: NodeJS.ProcessEnv;
 }
+
+/** Output kept in memory per process, to explain a crash. */
+const TAIL_CHARS = 2000;
 
 interface Entry extends RunningProcess {
   child: ChildProcess;
@@ -51,6 +54,7 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export class ProcessRunner {
   private readonly entries = new Map<string, Entry>();
   private readonly exits = new Map<string, number[]>();
+  private readonly crashes = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private seq = 0;
   private readonly timer: NodeJS.Timeout;
@@ -95,26 +99,57 @@ export class ProcessRunner {
     const port = await freePort();
     const id = `${group.key.split('/')[1]}-${++this.seq}`;
     const args = group.launch.args.map((a) => (a === PORT_PLACEHOLDER ? String(port) : a));
-    let out: number | 'ignore' = 'ignore';
+    let log: WriteStream | undefined;
     if (this.opts.logDir) {
       mkdirSync(this.opts.logDir, { recursive: true });
-      out = openSync(join(this.opts.logDir, `${id}.log`), 'a');
+      log = createWriteStream(join(this.opts.logDir, `${id}.log`), { flags: 'a' });
     }
-    const child = spawn(group.launch.command, args, { stdio: ['ignore', out, out], detached: true, env: this.opts.env ?? process.env });
-    if (typeof out === 'number') closeSync(out);
+    const child = spawn(group.launch.command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: this.opts.env ?? process.env });
+    // Output goes to the log file (if any); its tail explains an unexpected exit in the status.
+    let tail = '';
+    const take = (chunk: Buffer) => {
+      log?.write(chunk);
+      tail = (tail + chunk.toString('utf8')).slice(-TAIL_CHARS);
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
+    let how = '';
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', () => resolve());
+      child.once('exit', (code, signal) => {
+        how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        how = `could not start: ${err.message}`;
+        resolve();
+      });
     });
     const entry: Entry = { id, group: group.key, hash: group.hash, port, ready: false, startedAtMs: this.now(), child, exited };
     this.entries.set(id, entry);
     void exited.then(() => {
+      log?.end();
       if (this.entries.get(id) !== entry) return;
       this.entries.delete(id);
-      if (!entry.stopping) this.exits.set(group.key, [...(this.exits.get(group.key) ?? []), this.now()].slice(-10));
+      if (!entry.stopping) {
+        const now = this.now();
+        this.exits.set(group.key, [...(this.exits.get(group.key) ?? []), now].slice(-10));
+        const last = tail.trim().split('\n').filter((l) => l.trim()).slice(-2).join(' / ').slice(-400);
+        this.crashes.set(group.key, `${id} ${how}${last ? `: ${last}` : ''}`);
+      }
       this.emit();
     });
     return { ...entry };
+  }
+
+  /** Groups in crash-loop back-off now, with what the last crash said (for the status, as CrashLoopBackOff). */
+  crashLooping(): Record<string, string> {
+    const now = this.now();
+    const out: Record<string, string> = {};
+    for (const [group, until] of Object.entries(this.holdUntil())) {
+      const why = this.crashes.get(group);
+      if (until > now && why) out[group] = why;
+    }
+    return out;
   }
 
   async stop(id: string): Promise<void> {

@@ -189,7 +189,8 @@ export class LocalRuntime {
     const { config } = this.opts;
     const processes = this.runner.list();
     const now = this.now();
-    const inputs = [...this.cascades.values()].map((mc) => ({ mc, observed: observeCascade(mc, this.groups, processes) }));
+    const crashes = this.runner.crashLooping();
+    const inputs = [...this.cascades.values()].map((mc) => ({ mc, observed: observeCascade(mc, this.groups, processes, crashes) }));
     const yaml = this.planner.planRouterConfigMap(inputs, config).data?.[ROUTER_CONFIG_KEY] ?? '';
     this.writeRouterConfig(yaml);
     for (const { mc, observed } of inputs) {

@@ -200,6 +200,43 @@ spec:
   });
 });
 
+describe('local runtime: a replica that keeps crashing', () => {
+  it('is restarted with a back-off and shows as CrashLoopBackOff in the status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tiermix-local-crash-'));
+    const started: number[] = [];
+    // An invalid simulator flag: every process exits at once with a usage error.
+    const rt = new LocalRuntime({
+      config: defaultControllerConfig(),
+      routerConfigFile: join(dir, 'router.yaml'),
+      engine: 'simulator',
+      simulatorArgs: ['--time-scale', 'fast'],
+      process: { healthIntervalMs: 150 },
+      log: (l) => {
+        if (l.includes('started')) started.push(Date.now());
+      },
+    });
+    try {
+      const mc = duo();
+      mc.spec.tiers = [mc.spec.tiers[0]!];
+      const t0 = Date.now();
+      await rt.apply(mc);
+      const degraded = await waitFor('Degraded: ContainersFailing', () => {
+        const c = rt.status(KEY)?.conditions?.find((x) => x.type === 'Degraded');
+        return c?.reason === 'ContainersFailing' ? c : undefined;
+      }, { timeoutMs: 20_000 });
+      assert.match(degraded.message, /tier small: CrashLoopBackOff: duo-small-\d+ exited with code 2: .*--time-scale/);
+      assert.equal(rt.status(KEY)?.conditions?.find((x) => x.type === 'Ready')?.reason, 'ContainersFailing');
+      await new Promise((r) => setTimeout(r, 4000));
+      // Back-off 1 s, 2 s, 4 s...: at most 4 starts in the first ~5 s (without it, dozens).
+      const early = started.filter((t) => t - t0 < 5000).length;
+      assert.ok(early >= 2 && early <= 4, `starts in the first 5 s: ${early}`);
+    } finally {
+      await rt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 function endpointsOf2(rc: RouterConfig | undefined): number {
   return rc?.cascades.find((c) => c.name === 'solo')?.tiers[0]?.endpoints.length ?? -1;
 }
