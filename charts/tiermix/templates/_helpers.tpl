@@ -105,10 +105,11 @@ app.kubernetes.io/component: {{ .component }}
 {{/* The router's /metrics URLs for the controller's autoscaler. */}}
 {{- define "tiermix.router.metricsUrls" -}}
 {{- $svc := include "tiermix.router.fullname" . }}
+{{- /* Fully qualified: the controller resolves the name with dns.resolve4, which ignores resolv.conf's search list. */}}
 {{- if .Values.router.metricsService.enabled }}
-{{- printf "http://%s-metrics.%s.svc:%d/metrics" $svc .Release.Namespace (int .Values.router.port) }}
+{{- printf "http://%s-metrics.%s.svc.%s:%d/metrics" $svc .Release.Namespace .Values.clusterDomain (int .Values.router.port) }}
 {{- else }}
-{{- printf "http://%s.%s.svc:%d/metrics" $svc .Release.Namespace (int .Values.router.service.port) }}
+{{- printf "http://%s.%s.svc.%s:%d/metrics" $svc .Release.Namespace .Values.clusterDomain (int .Values.router.service.port) }}
 {{- end }}
 {{- end }}
 

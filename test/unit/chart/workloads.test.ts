@@ -140,7 +140,9 @@ describe('chart: the controller configuration (ControllerConfig)', () => {
     assert.equal(config.router.configMapNamespace, 'tiermix');
     const headless = one<V1Service>(defaults, 'Service', '-router-metrics');
     assert.equal(headless.spec?.clusterIP, 'None');
-    assert.deepEqual(config.router.metricsUrls, [`http://${headless.metadata.name}.tiermix.svc:8080/metrics`]);
+    // Fully qualified: the controller resolves it with dns.resolve4, which ignores the search list.
+    assert.deepEqual(config.router.metricsUrls, [`http://${headless.metadata.name}.tiermix.svc.cluster.local:8080/metrics`]);
+    assert.deepEqual(controllerConfig(render({ set: ['clusterDomain=k8s.example'] })).router.metricsUrls, ['http://tiermix-router-metrics.tiermix.svc.k8s.example:8080/metrics']);
     const custom = controllerConfig(render({ set: ['router.configMapName=my-router'] }));
     assert.equal(custom.router.configMapName, 'my-router');
   });
@@ -201,6 +203,6 @@ describe('chart: the router', () => {
   it('renders no headless metrics Service when it is switched off, and the controller then scrapes the Service', () => {
     const objs = render({ set: ['router.metricsService.enabled=false'] });
     assert.equal(objs.filter((o) => o.metadata.name.endsWith('-router-metrics')).length, 0);
-    assert.deepEqual(controllerConfig(objs).router.metricsUrls, ['http://tiermix-router.tiermix.svc:80/metrics']);
+    assert.deepEqual(controllerConfig(objs).router.metricsUrls, ['http://tiermix-router.tiermix.svc.cluster.local:80/metrics']);
   });
 });
