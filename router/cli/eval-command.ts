@@ -9,6 +9,7 @@ import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
 import { renderCurves } from '../train/plot.js';
 import { formatReport } from '../train/report.js';
 import { DataError } from '../train/rows.js';
+import { parseCategoryList } from '../train/split.js';
 
 const USAGE_ERROR = 2;
 
@@ -49,7 +50,6 @@ function verifierSpec(value: string): string {
 interface EvalFlags {
   data: string;
   tiers: string[];
-  classifier?: string;
   verifier: string;
   gpus?: number[];
   batch: number;
@@ -59,6 +59,17 @@ interface EvalFlags {
   seed: number;
   plot?: string;
   json?: boolean;
+  oodTestCategories?: string[];
+  /** false with --no-classifier. */
+  classifier?: string | false;
+}
+
+function categoryList(value: string): string[] {
+  try {
+    return parseCategoryList(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -76,6 +87,12 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
     .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the pred__ columns)', tierList)
     .option('--classifier <dir>', 'trained query classifier (model.onnx + manifest.json from tiermix train; its tiers must match --tiers)')
+    .option('--no-classifier', 'with --ood-test-categories: do not train a classifier (tiermix with the empirical prior only)')
+    .option(
+      '--ood-test-categories <c1,c2,...>',
+      'out-of-domain check: test on every row of these categories, fit everything (a query classifier trained in this run, the POMDP, every knob) on the rows of the others',
+      categoryList,
+    )
     .option('--verifier <spec>', 'none (real signals only) or simulated[:pc=..,pw=..,kappa=..] (default: none)', verifierSpec, 'none')
     .option('--gpus <list>', 'GPUs per replica per tier (default: 4 for a name containing 70b, else 1)', numberList('GPU counts', 1))
     .option('--batch <n>', 'sequences per replica batch in the cost model', intIn(1, 1024), DEFAULT_COST_SETTINGS.batchSize)
@@ -92,7 +109,11 @@ export function registerEvalCommand(program: Command): void {
     })
     .action(async (flags: EvalFlags) => {
       try {
-        const classifier = flags.classifier !== undefined ? await loadClassifier(flags.classifier) : undefined;
+        const ood = flags.oodTestCategories;
+        if (ood && typeof flags.classifier === 'string') {
+          throw new DataError('--classifier with --ood-test-categories: a shipped classifier has seen the test categories; the run trains its own on the other categories (or pass --no-classifier)');
+        }
+        const classifier = typeof flags.classifier === 'string' ? await loadClassifier(flags.classifier) : undefined;
         const report = await runOfflineEvaluation({
           data: flags.data,
           tiers: flags.tiers,
@@ -101,6 +122,8 @@ export function registerEvalCommand(program: Command): void {
           settings: { batchSize: flags.batch, verifySamples: flags.verifySamples, verifyTokensPerSample: flags.verifyTokens },
           mode: parseVerifierMode(flags.verifier, flags.verifySamples, flags.seed),
           ...(classifier ? { extensions: { classifier, ...(TIERMIX_POLICY ? { tiermix: TIERMIX_POLICY } : {}) } } : {}),
+          ...(ood ? { split: { kind: 'categories' as const, test: ood }, trainClassifier: flags.classifier !== false } : {}),
+          log: (line: string) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
         if (flags.plot) writeFileSync(flags.plot, renderCurves(report, `tiermix eval: ${report.tiers.map((t) => t.name).join(' -> ')}`, flags.plot));

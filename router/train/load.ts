@@ -14,6 +14,7 @@ import {
   type TierTokens,
 } from './cost.js';
 import { DataError, dataFilePath, forEachJsonLine, loadEvalRows, splitOfId, type EvalRow } from './rows.js';
+import { applySplit, ID_SPLIT, type SplitSpec } from './split.js';
 
 export interface EvalSetup {
   dataFile: string;
@@ -34,17 +35,19 @@ export interface SetupOptions {
   /** Override of the per-tier mean answer length. */
   answerTokens?: number[];
   settings?: CostSettings;
+  /** Which rows are train and test (default: the id rule). The cost model's token means use train rows only. */
+  split?: SplitSpec;
 }
 
 /** Mean tokens of a model's recorded outputs on the train split (outputs/<model>.jsonl.gz beside the data), if present. */
-export async function measureAnswerTokens(dataFile: string, model: string): Promise<number | null> {
+export async function measureAnswerTokens(dataFile: string, model: string, isTest: (id: unknown) => boolean = (id) => splitOfId(id).test): Promise<number | null> {
   const path = join(dirname(dataFile), 'outputs', `${model}.jsonl.gz`);
   if (!existsSync(path)) return null;
   let n = 0;
   let sum = 0;
   await forEachJsonLine(path, (row) => {
     const id = row.question_id ?? row.id;
-    if (typeof row.text !== 'string' || splitOfId(id).test) return;
+    if (typeof row.text !== 'string' || isTest(id)) return;
     sum += countTokens(row.text);
     n++;
   });
@@ -53,7 +56,11 @@ export async function measureAnswerTokens(dataFile: string, model: string): Prom
 
 export async function loadSetup(opts: SetupOptions): Promise<EvalSetup> {
   const dataFile = dataFilePath(opts.data);
-  const { models, rows } = await loadEvalRows(dataFile, opts.tiers);
+  const loaded = await loadEvalRows(dataFile, opts.tiers);
+  const { models } = loaded;
+  const rows = applySplit(loaded.rows, opts.split ?? ID_SPLIT);
+  const testKeys = new Set(rows.filter((r) => r.test).map((r) => r.key));
+  const isTest = (id: unknown) => testKeys.has(typeof id === 'number' ? String(id) : String(id ?? ''));
   if (opts.gpus && opts.gpus.length !== models.length) throw new DataError(`--gpus lists ${opts.gpus.length} values for ${models.length} tiers`);
   if (opts.answerTokens && opts.answerTokens.length !== models.length) {
     throw new DataError(`--answer-tokens lists ${opts.answerTokens.length} values for ${models.length} tiers`);
@@ -64,7 +71,7 @@ export async function loadSetup(opts: SetupOptions): Promise<EvalSetup> {
   const answerTokensFrom: string[] = [];
   for (const [i, m] of models.entries()) {
     const given = opts.answerTokens?.[i];
-    const measured = given === undefined ? await measureAnswerTokens(dataFile, m) : null;
+    const measured = given === undefined ? await measureAnswerTokens(dataFile, m, isTest) : null;
     answerTokens.push(given ?? measured ?? FALLBACK_ANSWER_TOKENS);
     answerTokensFrom.push(given !== undefined ? '--answer-tokens' : measured !== null ? `outputs/${m}.jsonl.gz (train mean)` : 'fallback constant');
   }

@@ -34,6 +34,10 @@ export interface PolicyJson {
 
 export interface EvalReport {
   split: 'test';
+  /** Which rows are test: the id rule, or held-out categories (out of domain). */
+  splitRule: string;
+  /** The query classifier the run used (classifier-threshold and tiermix's prior), or null. */
+  classifier: string | null;
   n: number;
   verifier: string;
   verifierSamples: number | null;
@@ -99,6 +103,10 @@ export interface ReportInput {
   answerTokensFrom: readonly string[];
   costs: readonly TierCost[];
   settings: CostSettings;
+  /** How rows were split (describeSplit). */
+  splitRule?: string;
+  /** The query classifier used, if any (its name says where it came from). */
+  classifier?: string | null;
 }
 
 export function buildReport(x: ReportInput): EvalReport {
@@ -107,6 +115,8 @@ export function buildReport(x: ReportInput): EvalReport {
   const counts = observationCounts(test, names.length);
   return {
     split: 'test',
+    splitRule: x.splitRule ?? 'train: id % 5 != 0; test: id % 5 == 0',
+    classifier: x.classifier ?? null,
     n: x.run.testN,
     verifier: verifierLabel(x.mode),
     verifierSamples: x.mode.kind === 'simulated' ? x.mode.samples : null,
@@ -146,7 +156,8 @@ function observationLine(rep: EvalReport): string {
 export function formatReport(rep: EvalReport): string {
   const lines: string[] = [];
   const v = rep.verifier === 'none' ? 'none (real signals only: answer agreement, answer extraction, and conf__ where the data has it)' : `${rep.verifier}, k=${rep.verifierSamples}, seed ${rep.seed} (SIMULATED verifier observations)`;
-  lines.push(`tiermix eval: split test, n=${rep.n} (fitted on train, n=${rep.trainN})`);
+  lines.push(`tiermix eval: split test, n=${rep.n} (fitted on train, n=${rep.trainN}; ${rep.splitRule})`);
+  if (rep.classifier) lines.push(`query classifier: ${rep.classifier}`);
   lines.push(`verifier: ${v}`);
   lines.push(`verifier observations per tier (test): ${observationLine(rep)}`);
   lines.push(
