@@ -5,9 +5,9 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { LABELS, MANAGER } from '../../api/types.js';
+import { LABELS, MANAGER, type ModelCascade } from '../../api/types.js';
 import type { ControllerConfig } from '../../config/types.js';
-import type { PlannerApi } from '../../plan/types.js';
+import type { ObservedTier, PlannerApi } from '../../plan/types.js';
 import type { MeterSource, ScalingSource } from '../hooks.js';
 import type { PolicyRule } from '../rbac.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -18,7 +18,7 @@ import { Informer, MultiStore } from './informer.js';
 import { LeaderElector } from './leader.js';
 import { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { reconcileCascade, reconcileRouter } from './reconcile-cascade.js';
+import { observeTiers, reconcileCascade, reconcileRouter } from './reconcile-cascade.js';
 import { ApiError, KubeRest } from './rest.js';
 import { RESOURCES, type WireObject } from './resources.js';
 import { toTyped } from './wire.js';
@@ -51,6 +51,12 @@ export interface KubernetesControllerOptions {
   onEvent?: (ev: RecordedEvent) => void;
 }
 
+export interface CascadeSnapshot {
+  key: string;
+  mc: ModelCascade;
+  observed: ObservedTier[];
+}
+
 export interface KubernetesController {
   readonly identity: string;
   readonly metrics: ControllerMetrics;
@@ -60,6 +66,8 @@ export interface KubernetesController {
   isLeader(): boolean;
   /** Resolves when nothing is queued or running (immediately when not leading). */
   idle(): Promise<void>;
+  /** Every cascade in the cache with its observed tiers (typed), e.g. for the autoscaler's tick. */
+  cascades(): CascadeSnapshot[];
   /** Stop reconciling, release the Lease (unless releaseLease: false, as after a crash), stop watching. */
   stop(opts?: { releaseLease?: boolean }): Promise<void>;
 }
@@ -273,6 +281,11 @@ export async function startKubernetesController(opts: KubernetesControllerOption
     idle: async () => {
       await queue?.idle();
     },
+    cascades: () =>
+      stores.cascades
+        .list()
+        .filter((mc) => !mc.metadata.deletionTimestamp)
+        .map((mc) => ({ key: cascadeKey(mc.metadata.namespace, mc.metadata.name), mc, observed: observeTiers(context(), mc) })),
     async stop(stopOpts = {}) {
       if (stopped) return;
       stopped = true;

@@ -1,0 +1,134 @@
+// `tiermix controller` as a process against a real kube-apiserver: actionable errors, --install-crd (with the
+// schema's defaults intact), /readyz, /healthz and /metrics (writes counted by verb and resource), reconciling, and a
+// graceful SIGTERM that releases the leader Lease. etcd + kube-apiserver only.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { ModelCascadeSpec } from '../../../controller/api/types.js';
+import { startControlPlane, type ControlPlane } from '../../k8s/control-plane.js';
+import { cascade, cascadeClient } from '../../k8s/controller-fixture.js';
+import { waitFor } from '../../k8s/wait.js';
+
+const CLI = resolve('dist/router/cli/main.js');
+const NS = 'cli-test';
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const envWithout = (...names: string[]): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  for (const n of names) delete env[n];
+  return env;
+};
+
+describe('tiermix controller (the command)', () => {
+  let cp: ControlPlane;
+  let kc: KubeConfig;
+  let dir: string;
+  let proc: ChildProcess | undefined;
+  const logs: Record<string, unknown>[] = [];
+
+  before(async () => {
+    cp = await startControlPlane();
+    kc = cp.kubeConfig();
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+    dir = mkdtempSync(join(tmpdir(), 'tiermix-controller-cli-'));
+  });
+  after(async () => {
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--help lists its options', async () => {
+    const r = await run(['controller', '--help']);
+    assert.equal(r.code, 0);
+    for (const flag of ['--kubeconfig', '--config', '--namespace', '--leader-elect', '--metrics-port', '--health-port', '--install-crd']) {
+      assert.ok(r.stdout.includes(flag), `--help mentions ${flag}`);
+    }
+  });
+
+  it('says what to do without cluster credentials, and names the bad field of a bad configuration', async () => {
+    const none = await run(['controller'], envWithout('KUBECONFIG', 'KUBERNETES_SERVICE_HOST'));
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no cluster credentials: pass --kubeconfig <file>/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'leaderElection:\n  leaseDurationSeconds: 5\n  renewDeadlineSeconds: 10\n');
+    const r = await run(['controller', '--kubeconfig', cp.kubeconfigPath, '--config', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /leaderElection\.renewDeadlineSeconds: renewDeadlineSeconds must be less than leaseDurationSeconds/);
+  });
+
+  it('installs the CRD, serves /readyz, /healthz and /metrics, reconciles, and stops cleanly on SIGTERM', async (t) => {
+    const config = join(dir, 'controller.yaml');
+    writeFileSync(
+      config,
+      [
+        'defaultGpuProfile: nvidia-h100-80gb',
+        `router: { configMapNamespace: ${NS}, configMapName: tiermix-router }`,
+        `leaderElection: { enabled: true, leaseNamespace: ${NS}, leaseName: tiermix-controller }`,
+        '',
+      ].join('\n'),
+    );
+    const args = ['controller', '--kubeconfig', cp.kubeconfigPath, '--config', config, '--install-crd', '--leader-elect',
+      '--identity', 'cli-1', '--metrics-port', '0', '--health-port', '0', '--bind-address', '127.0.0.1'];
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = p;
+    let stderr = '';
+    p.stderr.on('data', (c) => (stderr += c));
+    createInterface({ input: p.stdout }).on('line', (line) => {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    });
+    const exited = new Promise<never>((_, reject) => p.on('exit', (code) => reject(new Error(`controller exited ${code}: ${stderr}`))));
+    const started = await waitFor('the "controller started" log line', () => logs.find((l) => l.msg === 'controller started'), {
+      timeoutMs: 30_000,
+      abort: exited,
+    });
+    const metricsUrl = `http://127.0.0.1:${started.metricsPort as number}`;
+    const healthUrl = `http://127.0.0.1:${started.healthPort as number}`;
+    await waitFor('/readyz 200', async () => (await fetch(`${healthUrl}/readyz`)).status === 200, { abort: exited });
+    assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200);
+
+    // The CRD came from --install-crd; its defaults survived the trip (gpusPerReplica, replicas).
+    const created = await cascadeClient(kc).create(
+      cascade('from-cli', NS, { tiers: [{ name: 'only', model: 'org/only' }] } as unknown as ModelCascadeSpec),
+    );
+    assert.equal(created.spec.tiers[0]!.gpusPerReplica, 1);
+    assert.deepEqual(created.spec.tiers[0]!.replicas, { min: 1, max: 1 });
+    const apps = kc.makeApiClient(AppsV1Api);
+    await waitFor('Deployment from-cli-only', async () => (await apps.readNamespacedDeployment({ name: 'from-cli-only', namespace: NS })).spec?.replicas === 1, { abort: exited });
+    const metrics = await waitFor('metrics with the Deployment apply', async () => {
+      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+      return /tiermix_controller_api_writes_total\{verb="apply",resource="deployments"\} 1\b/.test(text) ? text : undefined;
+    }, { abort: exited });
+    assert.match(metrics, /tiermix_controller_leader 1\b/);
+    assert.match(metrics, /tiermix_controller_reconciles_total\{kind="cascade",result="success"\} \d+/);
+    assert.match(metrics, /process_cpu_seconds_total/);
+
+    const t0 = Date.now();
+    p.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.on('exit', (c) => r(c))));
+    t.diagnostic(`SIGTERM to exit: ${Date.now() - t0} ms`);
+    assert.equal(code, 0, stderr);
+    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'tiermix-controller', namespace: NS });
+    assert.equal(lease.spec?.holderIdentity, '', 'the Lease was released on shutdown');
+    assert.ok(logs.some((l) => l.msg === 'controller stopped'));
+  });
+});
