@@ -6,17 +6,16 @@
 // bytes, so the runtime writes nothing in steady state.
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { LABELS, MANAGER, VLLM_PORT, type ModelCascade, type RoutingSpec } from '../api/types.js';
+import { LABELS, MANAGER, VLLM_PORT, type ModelCascade } from '../api/types.js';
 import type { ControllerConfig } from '../config/types.js';
 import { canonical } from './canonical.js';
 import { resolveTier } from './defaults.js';
 import { cascadeKey } from './names.js';
+import { cascadePolicy } from './routing.js';
 import type { ObservedTier } from './types.js';
 import { validateCascade } from './validate.js';
 
 export const ROUTER_CONFIG_KEY = 'router.yaml';
-/** The router's built-in classifier+POMDP model (router/classifier/models/default-ladder). */
-export const BUILTIN_ROUTER_MODEL = 'builtin:default-ladder';
 
 function isReady(pod: V1Pod): boolean {
   if (pod.metadata?.deletionTimestamp) return false; // Terminating: stop sending it new requests
@@ -53,33 +52,16 @@ export function routerCascadeNames(cascades: readonly ModelCascade[]): Map<strin
   return new Map(cascades.map((mc) => [cascadeKey(mc), (count.get(mc.metadata.name) ?? 0) > 1 ? cascadeKey(mc) : mc.metadata.name]));
 }
 
-/** spec.routing as the router's pomdp policy block (router/config/schema.ts PomdpPolicySchema). */
-export function pomdpPolicy(routing: RoutingSpec): Record<string, unknown> {
-  const classifier = routing.classifier;
-  const objective = routing.objective?.gpuSecondsPerRequest !== undefined
-    ? { gpuSecondsPerRequest: routing.objective.gpuSecondsPerRequest }
-    : routing.objective?.lambda !== undefined
-      ? { lambda: routing.objective.lambda }
-      : undefined;
-  return {
-    type: 'pomdp',
-    // 'none' = no classifier prior: the POMDP's fitted joint prior from the built-in model only.
-    model: classifier === undefined || classifier === 'none' ? BUILTIN_ROUTER_MODEL : classifier,
-    classifier: classifier !== 'none',
-    objective,
-  };
-}
-
 export interface RouterConfigInput {
   mc: ModelCascade;
   observed: ObservedTier[];
 }
 
 /**
- * The router configuration as a plain object (what RouterConfigSchema parses). The router's policy and verification
- * settings are router-wide, while routing is set per ModelCascade: the first cascade (by namespace/name) that sets
- * spec.routing decides them; config.router.base is used when none does. Cascades whose spec is invalid are left out,
- * so one bad ModelCascade cannot make the whole file invalid for the others.
+ * The router configuration as a plain object (what RouterConfigSchema parses). Each router cascade carries its own
+ * policy from its spec.routing (routing.ts). The verification settings are router-wide: the first cascade (by
+ * namespace/name) that sets spec.routing.verifier decides them; config.router.base gives the rest. Cascades whose
+ * spec is invalid are left out, so one bad ModelCascade cannot make the whole file invalid for the others.
  */
 export function buildRouterConfig(cascades: readonly RouterConfigInput[], config: ControllerConfig): Record<string, unknown> {
   const valid = cascades
@@ -87,21 +69,16 @@ export function buildRouterConfig(cascades: readonly RouterConfigInput[], config
     .sort((a, b) => (cascadeKey(a.mc) < cascadeKey(b.mc) ? -1 : cascadeKey(a.mc) > cascadeKey(b.mc) ? 1 : 0));
   const names = routerCascadeNames(valid.map((c) => c.mc));
   const base = structuredClone(config.router.base ?? {});
-  const routing = valid.find((c) => c.mc.spec.routing !== undefined)?.mc.spec.routing;
   const out: Record<string, unknown> = { ...base };
-  if (routing) {
-    out.policy = pomdpPolicy(routing);
-    const v = routing.verifier;
-    if (v?.samples !== undefined || v?.temperature !== undefined) {
-      out.verification = { ...((base.verification as Record<string, unknown> | undefined) ?? {}), samples: v.samples, temperature: v.temperature };
-    }
-  } else if (base.policy === undefined) {
-    out.policy = pomdpPolicy({});
+  const verifier = valid.find((c) => c.mc.spec.routing?.verifier !== undefined)?.mc.spec.routing?.verifier;
+  if (verifier?.samples !== undefined || verifier?.temperature !== undefined) {
+    out.verification = { ...((base.verification as Record<string, unknown> | undefined) ?? {}), samples: verifier.samples, temperature: verifier.temperature };
   }
   out.cascades = valid.map(({ mc, observed }) => {
     const name = names.get(cascadeKey(mc))!;
     return {
       name,
+      policy: cascadePolicy(mc, base.policy),
       tiers: mc.spec.tiers.map((spec) => {
         const tier = resolveTier(spec, config);
         const pods = observed.find((o) => o.name === spec.name)?.pods ?? [];

@@ -6,6 +6,7 @@ import type { CascadeTierSpec, ModelCascade } from '../api/types.js';
 import type { ControllerConfig } from '../config/types.js';
 import { resolveTier } from './defaults.js';
 import { modelSource } from './model-source.js';
+import { BUILTIN_MODEL_TIERS, BUILTIN_MODEL_VERIFIER_SAMPLES, usesBuiltinModel } from './routing.js';
 import { tierObjectName } from './names.js';
 import type { SpecProblem } from './types.js';
 import { RESERVED_FLAGS, reservedFlagOf } from './vllm-args.js';
@@ -105,6 +106,10 @@ export function validateCascade(mc: ModelCascade, config: ControllerConfig): Spe
   if (ver?.samples !== undefined && !(isInt(ver.samples) && ver.samples >= 1 && ver.samples <= 64)) add('spec.routing.verifier.samples', 'must be an integer from 1 to 64');
   if (ver?.temperature !== undefined && !(isNum(ver.temperature) && ver.temperature >= 0 && ver.temperature <= 2)) add('spec.routing.verifier.temperature', 'must be a number from 0 to 2');
   if (routing?.classifier !== undefined && (typeof routing.classifier !== 'string' || routing.classifier === '')) add('spec.routing.classifier', "must be a directory in the router image or 'none'");
+  // The router refuses the shipped model with another k (its confidence bins were fitted for k=8).
+  if (usesBuiltinModel(routing) && tiers.length === BUILTIN_MODEL_TIERS && ver?.samples !== undefined && ver.samples !== BUILTIN_MODEL_VERIFIER_SAMPLES) {
+    add('spec.routing.verifier.samples', `the shipped routing model was fitted for ${BUILTIN_MODEL_VERIFIER_SAMPLES} verifier samples; use ${BUILTIN_MODEL_VERIFIER_SAMPLES}, or a model trained with tiermix train --verify-samples ${ver.samples} (spec.routing.classifier)`);
+  }
 
   const maxGpus = mc.spec.maxGpus;
   if (maxGpus !== undefined) {

@@ -58,8 +58,8 @@ describe('local runtime: a ModelCascade as simulator processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tiermix-local-'));
   const routerFile = join(dir, 'router.yaml');
   const config = defaultControllerConfig();
-  // A cheap policy for the router under test (no classifier model to load); the cascade sets no spec.routing.
-  config.router.base = { policy: { type: 'threshold', threshold: 0.5 }, verification: { samples: 2 } };
+  // No spec.routing and 2 tiers: the planner gives this cascade the threshold policy (the shipped POMDP model is for 3).
+  config.router.base = { verification: { samples: 2 } };
   const scaling = new ManualScaling();
   const lines: string[] = [];
   let runtime: LocalRuntime;
@@ -93,6 +93,7 @@ describe('local runtime: a ModelCascade as simulator processes', () => {
     console.log(`2 tiers from apply to ready endpoints in the router file: ${Date.now() - t0} ms (simulators, shared machine)`);
     const tiers = rc.cascades[0]!.tiers;
     assert.deepEqual(tiers.map((t) => [t.name, t.model, t.gpusPerReplica]), [['duo/small', 'Mistral-7B-v0.1', 1], ['duo/large', 'Llama-2-13b-hf', 2]]);
+    assert.equal(rc.cascades[0]!.policy?.type, 'threshold');
     // The endpoints are the real processes: each answers /v1/models with its served name.
     for (const t of tiers) {
       const res = await fetch(`${t.endpoints[0]}/v1/models`);

@@ -23,9 +23,9 @@ function observed(): ObservedTier[] {
 }
 
 /** The pomdp policy fields the controller sets (the router's schema may default more, e.g. costs). */
-function pomdp(rc: RouterConfig): Record<string, unknown> {
-  assert.equal(rc.policy.type, 'pomdp');
-  const p = rc.policy as Record<string, unknown>;
+function pomdp(rc: RouterConfig, i = 0): Record<string, unknown> {
+  const p = rc.cascades[i]!.policy as Record<string, unknown> | undefined;
+  assert.equal(p?.type, 'pomdp');
   const o = p.objective as Record<string, unknown>;
   const objective = 'lambda' in o ? { lambda: o.lambda } : { gpuSecondsPerRequest: o.gpuSecondsPerRequest };
   return { type: p.type, model: p.model, classifier: p.classifier, objective };
@@ -75,18 +75,18 @@ test('pod order does not change the output (no writes in steady state)', () => {
   assert.equal(a.data!['router.yaml'], planRouterConfigMap([{ mc: cascade(), observed: shuffled }], config).data!['router.yaml']);
 });
 
-test('spec.routing becomes the pomdp policy and the verification settings', () => {
+test('spec.routing becomes the cascade\'s pomdp policy and the verification settings', () => {
   const rc = routerConfig(planRouterConfigMap([{ mc: cascade(), observed: [] }], config));
   assert.deepEqual(pomdp(rc), { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.3 } });
   assert.equal(rc.verification.samples, 8);
   assert.equal(rc.verification.temperature, 1);
 
   const budget = cascade((m) => {
-    m.spec.routing = { classifier: 'none', objective: { gpuSecondsPerRequest: 1.5 }, verifier: { samples: 4 } };
+    m.spec.routing = { classifier: 'none', objective: { gpuSecondsPerRequest: 1.5 }, verifier: { temperature: 0.7 } };
   });
   const rb = routerConfig(planRouterConfigMap([{ mc: budget, observed: [] }], config));
   assert.deepEqual(pomdp(rb), { type: 'pomdp', model: 'builtin:default-ladder', classifier: false, objective: { gpuSecondsPerRequest: 1.5 } });
-  assert.equal(rb.verification.samples, 4);
+  assert.equal(rb.verification.temperature, 0.7);
 
   const dir = cascade((m) => {
     m.spec.routing = { classifier: '/models/my-ladder' };
@@ -95,11 +95,25 @@ test('spec.routing becomes the pomdp policy and the verification settings', () =
   assert.equal(pomdp(rd).model, '/models/my-ladder');
   assert.equal(pomdp(rd).classifier, true);
   // No objective in the spec: none in the rendered file, so the router's own default applies.
-  const raw = buildRouterConfig([{ mc: dir, observed: [] }], config) as { policy: Record<string, unknown> };
-  assert.deepEqual(raw.policy, { classifier: true, model: '/models/my-ladder', type: 'pomdp' });
+  const raw = buildRouterConfig([{ mc: dir, observed: [] }], config) as { cascades: { policy: Record<string, unknown> }[] };
+  assert.deepEqual(raw.cascades[0]!.policy, { classifier: true, model: '/models/my-ladder', type: 'pomdp' });
 });
 
-test('config.router.base supplies the other router settings; its policy stays when no cascade sets routing', () => {
+test('each cascade has its own policy; the shipped 3-tier model is not given to a ladder of another length', () => {
+  const two = exampleCascade('two');
+  two.spec.tiers = two.spec.tiers.slice(0, 2);
+  delete two.spec.maxGpus;
+  const own = exampleCascade('own');
+  own.spec.tiers = own.spec.tiers.slice(0, 2);
+  own.spec.routing = { classifier: '/models/two-tier', objective: { lambda: 1 } };
+  const rc = routerConfig(planRouterConfigMap([{ mc: cascade(), observed: [] }, { mc: two, observed: [] }, { mc: own, observed: [] }], config));
+  const byName = Object.fromEntries(rc.cascades.map((c) => [c.name, c.policy]));
+  assert.equal(byName.ladder?.type, 'pomdp');
+  assert.deepEqual(byName.two, { type: 'threshold', threshold: 0.5 });
+  assert.equal((byName.own as Record<string, unknown>).model, '/models/two-tier');
+});
+
+test('config.router.base supplies the other router settings; its policy is inherited by cascades without routing', () => {
   const withBase = structuredClone(config);
   withBase.router.base = { server: { host: '0.0.0.0', port: 8080 }, retry: { attemptsPerTier: 3 }, policy: { type: 'threshold', threshold: 0.7 }, verification: { maxTokens: 100 } };
   const noRouting = cascade((m) => delete m.spec.routing);
@@ -107,11 +121,15 @@ test('config.router.base supplies the other router settings; its policy stays wh
   assert.equal(rc.server.host, '0.0.0.0');
   assert.equal(rc.retry.attemptsPerTier, 3);
   assert.deepEqual(rc.policy, { type: 'threshold', threshold: 0.7 });
+  assert.equal(rc.cascades[0]!.policy, undefined);
   // With routing set, the cascade's policy wins and the base's other verification fields stay.
   const rr = routerConfig(planRouterConfigMap([{ mc: cascade(), observed: [] }], withBase));
-  assert.equal(rr.policy.type, 'pomdp');
+  assert.equal(rr.cascades[0]!.policy?.type, 'pomdp');
   assert.equal(rr.verification.maxTokens, 100);
   assert.equal(rr.verification.samples, 8);
+  // Without base.policy and without routing: the POMDP with its defaults.
+  const rn = routerConfig(planRouterConfigMap([{ mc: noRouting, observed: [] }], config));
+  assert.equal(pomdp(rn).model, 'builtin:default-ladder');
 });
 
 test('cascades are sorted; a name used in two namespaces is qualified with the namespace', () => {

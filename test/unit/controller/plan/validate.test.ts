@@ -56,7 +56,7 @@ test('schema rules are checked again (the local runtime has no API server)', () 
     t.model = 'ftp://somewhere/model';
     t.resources = { memory: 'lots' };
     t.cache = { pvc: { claimName: 'x' }, emptyDir: {} };
-    mc.spec.routing = { verifier: { samples: 100, temperature: -1 } };
+    mc.spec.routing = { classifier: '/models/x', verifier: { samples: 100, temperature: -1 } };
     mc.spec.tiers[2]!.replicas = { min: 1, max: 2 };
     mc.spec.maxGpus = 2;
   });
@@ -89,4 +89,17 @@ test('model sources: Hugging Face ids, hf://, file://, pvc://, s3:// and gs:// a
   for (const model of ['not a model', 'pvc://', 'file://relative']) {
     assert.ok(problems((mc) => (mc.spec.tiers[0]!.model = model))['spec.tiers[0].model'], model);
   }
+});
+
+test('the shipped routing model needs k=8 verifier samples on a 3-tier ladder', () => {
+  const p = problems((mc) => {
+    mc.spec.routing = { verifier: { samples: 4 } };
+  });
+  assert.match(p['spec.routing.verifier.samples']!, /fitted for 8 verifier samples.*--verify-samples 4/);
+  // With its own model, or on a ladder the shipped model does not route (threshold policy), any k is fine.
+  assert.deepEqual(problems((mc) => (mc.spec.routing = { classifier: '/models/k4', verifier: { samples: 4 } })), {});
+  assert.deepEqual(problems((mc) => {
+    mc.spec.tiers = mc.spec.tiers.slice(0, 2);
+    mc.spec.routing = { verifier: { samples: 4 } };
+  }), {});
 });
