@@ -114,6 +114,12 @@ export function denseFeatures(text: string): number[] {
   ];
 }
 
+// Scratch for featurize(): counts per hash bucket and the buckets touched, reused across calls (featurize is
+// synchronous, so one set per process is enough); a Map and an array of entries per call cost more than the
+// hashing itself.
+let scratchCounts = new Float64Array(0);
+let scratchTouched = new Int32Array(0);
+
 /**
  * Featurize one prompt. Hashed part: counts of word unigrams and bigrams and char 3/4-grams of the
  * normalised text, each log1p-damped, the whole hashed block scaled to unit L2 norm. Dense part: denseFeatures.
@@ -121,12 +127,19 @@ export function denseFeatures(text: string): number[] {
 export function featurize(text: string, spec: Pick<FeatureSpec, 'hashBits'>): SparseVector {
   const size = 2 ** spec.hashBits;
   const mask = size - 1;
-  const counts = new Map<number, number>();
+  if (scratchCounts.length < size) scratchCounts = new Float64Array(size);
+  const counts = scratchCounts;
+  const norm = normalizeText(text);
+  // Buckets touched: at most one per token, bigram, char 3-gram and char 4-gram, each fewer than the characters.
+  const most = 4 * (norm.length + 2);
+  if (scratchTouched.length < most) scratchTouched = new Int32Array(Math.max(most, 2 * scratchTouched.length));
+  const touched = scratchTouched;
+  let nTouched = 0;
   const add = (h: number): void => {
     const idx = h & mask;
-    counts.set(idx, (counts.get(idx) ?? 0) + 1);
+    if (counts[idx] === 0) touched[nTouched++] = idx;
+    counts[idx]!++;
   };
-  const norm = normalizeText(text);
   const tokens = norm.match(TOKEN_RE) ?? [];
   let prev: string | null = null;
   for (const t of tokens) {
@@ -138,23 +151,27 @@ export function featurize(text: string, spec: Pick<FeatureSpec, 'hashBits'>): Sp
   for (let i = 0; i + 3 <= padded.length; i++) add(fnvString(SEED_CHAR3, padded, i, i + 3));
   for (let i = 0; i + 4 <= padded.length; i++) add(fnvString(SEED_CHAR4, padded, i, i + 4));
 
-  const hashed = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  const order = touched.subarray(0, nTouched).sort();
+  const damped = new Float64Array(nTouched);
   let sq = 0;
-  for (const e of hashed) {
-    e[1] = Math.log1p(e[1]);
-    sq += e[1] * e[1];
+  for (let k = 0; k < nTouched; k++) {
+    const v = Math.log1p(counts[order[k]!]!);
+    damped[k] = v;
+    sq += v * v;
   }
   const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
   const dense = denseFeatures(text);
-  const indices = new Int32Array(hashed.length + dense.length);
-  const values = new Float32Array(hashed.length + dense.length);
-  hashed.forEach(([i, v], k) => {
-    indices[k] = i;
-    values[k] = v * scale;
-  });
+  const indices = new Int32Array(nTouched + dense.length);
+  const values = new Float32Array(nTouched + dense.length);
+  for (let k = 0; k < nTouched; k++) {
+    const idx = order[k]!;
+    indices[k] = idx;
+    values[k] = damped[k]! * scale;
+    counts[idx] = 0; // leave the scratch clean for the next call
+  }
   dense.forEach((v, k) => {
-    indices[hashed.length + k] = size + k;
-    values[hashed.length + k] = v;
+    indices[nTouched + k] = size + k;
+    values[nTouched + k] = v;
   });
   return { indices, values };
 }

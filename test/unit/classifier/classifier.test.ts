@@ -70,6 +70,21 @@ describe('featurizer', () => {
     assert.equal(FEATURE_VERSION, trained.manifest.featureVersion);
   });
 
+  it('gives the same features whatever was featurized before (its scratch buffers leave no trace)', () => {
+    // Short texts touch more buckets per character than long ones (few repeated n-grams): the worst case for
+    // the reused scratch; long and non-ASCII texts in between.
+    const texts = ['Question: What is 2 + 2?', 'a', 'ab c', '', 'ünïcødé ÆØÅ 你好 🙂 $x^2$', 'z'.repeat(3000), rowText(rows[2]!), 'q7 www 55433', ...rows.slice(0, 30).map(rowText)];
+    for (const hashBits of [10, 14]) {
+      const forward = texts.map((t) => featurize(t, { hashBits }));
+      const backward = [...texts].reverse().map((t) => featurize(t, { hashBits })).reverse();
+      forward.forEach((f, k) => {
+        assert.deepEqual([...f.indices], [...backward[k]!.indices], texts[k]);
+        assert.deepEqual([...f.values], [...backward[k]!.values], texts[k]);
+        assert.ok([...f.values].every(Number.isFinite));
+      });
+    }
+  });
+
   it('featurizes a data row as the prompt a tier is sent', () => {
     const r = rows[1]!;
     assert.match(rowText(r), /^Question: Question 1 about .*\nOptions:\nA\. alpha\nB\. beta/);
