@@ -9,6 +9,9 @@ export interface PolicyRule {
 export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['tiermix.dev'], resources: ['modelcascades'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['tiermix.dev'], resources: ['modelcascades/status'], verbs: ['get', 'patch', 'update'] },
+  // No call uses it: owned objects carry blockOwnerDeletion, and clusters running the
+  // OwnerReferencesPermissionEnforcement admission plugin require update on the owner's finalizers for that.
+  { apiGroups: ['tiermix.dev'], resources: ['modelcascades/finalizers'], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
