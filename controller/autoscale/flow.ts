@@ -19,6 +19,7 @@ function wentDown(a: CascadeCounters, b: CascadeCounters): boolean {
     a.arrivals.length !== b.arrivals.length ||
     down(a.arrivals, b.arrivals) ||
     down(a.upstreamSeconds, b.upstreamSeconds) ||
+    down(a.upstreamCalls ?? [], b.upstreamCalls ?? []) ||
     b.escalations.some((row, k) => down(a.escalations[k] ?? [], row))
   );
 }

@@ -2,32 +2,48 @@
 // decision and the next state out, the clock injected), one call per tick for the whole cascade.
 //
 // Per tier:
-//   load        = moving average of the routers' in-flight requests over averageWindowSeconds
-//   expected    = max(load, inflow from the tiers below: load there x escalation share x time ratio)  [flow.ts]
-//   recommended = ceil(expected / targetInFlightPerReplica), at least what the saturation guard asks, at least 1
-//                 when requests are held at zero replicas, clamped to [min, max]
+//   load        = moving average of the routers' in-flight requests over averageWindowSeconds; when the last
+//                 burstWindowSeconds show more (by burstThreshold), the burst estimate instead: the demand at
+//                 the new arrival rate plus the backlog drained over drainSeconds (demand.ts), so the tier is
+//                 sized for the rate and not for the queue that grows while its new replicas load
+//   expected    = max(load, inflow from the tiers below: their load x escalation share x time ratio) [flow.ts]
+//   recommended = ceil(expected / target), target lowered to what a replica really runs when vLLM queues
+//                 (saturation guard), at least 1 when requests are held at zero replicas, within [min, max]
 //   desired     = recommended when it is >= the current replicas (fast up); below it, only once every
 //                 recommendation of the last scaleDownDelaySeconds was lower, and then their maximum
 //                 (stabilisation: no flapping, one step down to what the whole window needed)
 // Then spec.maxGpus is applied across the tiers (gpu-cap.ts) and the routing cost signal computed.
+import { estimateDemand, type DemandEstimate } from './demand.js';
 import { allocateUnderCap, DEFAULT_CAP_SETTINGS, nextCostMultiplier, type CapSettings } from './gpu-cap.js';
 import { DEFAULT_FLOW_SETTINGS, estimateFlow, expectedLoad, pushCounters, type FlowSettings, type Inflow } from './flow.js';
-import type { CascadeInput, CascadeState, RoutingCostSignal, ScalingDecision, ScalingStrategy, TierInput, TierState } from './types.js';
-import { coveredMs, maxOf, mean, pushSample } from './window.js';
+import type { CascadeInput, CascadeState, CounterSnapshot, RoutingCostSignal, ScalingDecision, ScalingStrategy, TierInput, TierState } from './types.js';
+import { coveredMs, maxOf, mean, pushSample, type Sample } from './window.js';
 
 export interface TiermixSettings {
-  /** Window of the in-flight moving average (short: scale-up reacts within a tick or two). */
+  /** Window of the in-flight moving average. */
   averageWindowSeconds: number;
+  /** Short window for bursts (fast up). */
+  burstWindowSeconds: number;
+  /** The burst estimate replaces the average when it is this much higher (0.2 = 20%). */
+  burstThreshold: number;
+  /** A backlog should be gone within this long (sizes the extra replicas it needs). */
+  drainSeconds: number;
+  /** Size bursts by demand, not by backlog (off = the short window's plain average). */
+  backlogAware: boolean;
   /** Add the load expected from lower tiers' escalations (off = per-tier only, for comparisons). */
   prescale: boolean;
-  /** Use vllm:num_requests_waiting, when given, to catch replicas that saturate below the target. */
+  /** Use vllm:num_requests_waiting, when given, to lower the target to what a replica really runs. */
   saturationGuard: boolean;
   flow: FlowSettings;
   cap: CapSettings;
 }
 
 export const DEFAULT_TIERMIX_SETTINGS: Readonly<TiermixSettings> = {
-  averageWindowSeconds: 30,
+  averageWindowSeconds: 300,
+  burstWindowSeconds: 30,
+  burstThreshold: 0.2,
+  drainSeconds: 120,
+  backlogAware: true,
   prescale: true,
   saturationGuard: true,
   flow: DEFAULT_FLOW_SETTINGS,
@@ -41,6 +57,57 @@ export function initialCascadeState(): CascadeState {
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const clamp = (x: number, t: TierInput) => Math.min(t.max, Math.max(t.min, x));
+const since = (samples: readonly Sample[], fromMs: number) => samples.filter((x) => x.atMs >= fromMs);
+
+/** A tier's own load this tick, before the cascade's inflow is added. */
+interface TierLoad {
+  samples: Sample[];
+  waiting: Sample[];
+  serviceS: number | null;
+  /** null = no reading at all yet. */
+  own: number | null;
+  text: string;
+}
+
+function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history: readonly CounterSnapshot[], nowMs: number, s: TiermixSettings): TierLoad {
+  const keepMs = Math.max(s.averageWindowSeconds, s.burstWindowSeconds) * 1000;
+  const samples = t.inFlight === null ? (prev?.samples ?? []) : pushSample(prev?.samples ?? [], t.inFlight, nowMs, keepMs);
+  const waiting = t.waiting === null || t.waiting === undefined ? (prev?.waiting ?? []) : pushSample(prev?.waiting ?? [], t.waiting, nowMs, keepMs);
+  const serviceS = prev?.serviceS ?? null;
+  if (samples.length === 0) return { samples, waiting, serviceS, own: null, text: '' };
+  const avg = mean(since(samples, nowMs - s.averageWindowSeconds * 1000));
+  let text = `in-flight ${f1(avg)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
+  const short = since(samples, nowMs - s.burstWindowSeconds * 1000);
+  let est: DemandEstimate | null = null;
+  if (s.backlogAware && short.length >= 2) {
+    const callsAt = (at: number) => history.find((h) => h.atMs === at)?.counters.upstreamCalls?.[k] ?? null;
+    est = estimateDemand({
+      inFlight: short,
+      waiting: since(waiting, short[0]!.atMs),
+      callsAtStart: callsAt(short[0]!.atMs),
+      callsNow: callsAt(nowMs),
+      ready: t.ready,
+      previousServiceS: serviceS,
+      drainSeconds: s.drainSeconds,
+    });
+  }
+  const burst = est?.load ?? mean(short);
+  let own = avg;
+  // A burst must stand out from the average by burstThreshold and by two standard deviations of Poisson
+  // noise (sqrt of the average), or a short window's noise alone scales small tiers up and down.
+  if (burst > avg + Math.max(avg * s.burstThreshold, 2 * Math.sqrt(avg))) {
+    own = burst;
+    text = est
+      ? `burst: ${f1(est.rate)} calls/s x ${f1(est.serviceS)}s = ${f1(est.demand)} in flight${est.backlog > 0 ? ` + backlog ${f1(est.backlog)} over ${s.drainSeconds}s` : ''} (${s.burstWindowSeconds}s; avg ${f1(avg)})`
+      : `burst: in-flight ${f1(burst)} (${s.burstWindowSeconds}s avg; ${s.averageWindowSeconds}s avg ${f1(avg)})`;
+  }
+  // Replicas still loading and no measured rate: the backlog they will serve must not ask for more of them.
+  if (!est && t.current > t.ready && own > t.current * t.targetInFlightPerReplica) {
+    own = t.current * t.targetInFlightPerReplica;
+    text += `; ${t.current - t.ready} replicas still loading, no rate measured yet: held at ${t.current}`;
+  }
+  return { samples, waiting, serviceS: est?.serviceS ?? serviceS, own, text };
+}
 
 interface TierStep {
   state: TierState;
@@ -53,44 +120,31 @@ function inflowText(parts: readonly Inflow[], tiers: readonly TierInput[]): stri
   return parts.map((p) => `${tiers[p.from]!.name} ${f1(p.load)} x ${pct(p.share)} x ${f1(p.timeRatio)}`).join(' + ');
 }
 
-function stepTier(
-  t: TierInput,
-  prev: TierState | undefined,
-  expected: number,
-  inflow: number,
-  parts: readonly Inflow[],
-  tiers: readonly TierInput[],
-  nowMs: number,
-  s: TiermixSettings,
-): TierStep {
-  const samples = t.inFlight === null ? (prev?.samples ?? []) : pushSample(prev?.samples ?? [], t.inFlight, nowMs, s.averageWindowSeconds * 1000);
-  const reason: string[] = [];
-  if (samples.length === 0 && inflow <= 0) {
+function stepTier(t: TierInput, load: TierLoad, expected: number, inflow: number, parts: readonly Inflow[], tiers: readonly TierInput[], prev: TierState | undefined, nowMs: number, s: TiermixSettings): TierStep {
+  const base = { samples: load.samples, waiting: load.waiting, serviceS: load.serviceS };
+  if (load.own === null && inflow <= 0) {
     const keep = clamp(t.current, t);
-    return { state: { samples, recommendations: prev?.recommendations ?? [] }, recommended: keep, desired: keep, reason: [`no in-flight reading yet: keeping ${keep}`] };
+    return { state: { ...base, recommendations: prev?.recommendations ?? [] }, recommended: keep, desired: keep, reason: [`no in-flight reading yet: keeping ${keep}`] };
   }
-  const own = mean(samples);
-  let why = `in-flight ${f1(own)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
+  const own = load.own ?? 0;
+  let why = load.text || 'no in-flight reading';
   if (inflow > own) why += `, pre-scaled to ${f1(inflow)} expected from ${inflowText(parts, tiers)}`;
-  let rec = Math.ceil(expected / t.targetInFlightPerReplica - 1e-9);
-  why += ` / target ${t.targetInFlightPerReplica} -> ${rec}`;
+  let target = t.targetInFlightPerReplica;
   const inFlight = t.inFlight ?? 0;
   const waiting = t.waiting ?? 0;
-  if (s.saturationGuard && waiting > 0 && t.ready > 0 && inFlight > waiting) {
-    // Replicas run only (in flight - waiting) / ready sequences each (KV cache or max-num-seqs bound): size for that.
-    const perReplica = (inFlight - waiting) / t.ready;
-    const need = Math.ceil(inFlight / perReplica - 1e-9);
-    if (need > rec) {
-      rec = need;
-      why += `; ${f1(waiting)} waiting in vLLM, replicas saturate at ${f1(perReplica)} running: ${need}`;
-    }
-  }
+  if (s.saturationGuard && waiting > 0 && t.ready > 0 && inFlight > waiting && (inFlight - waiting) / t.ready < target) {
+    // vLLM queues although replicas run fewer than the target (KV cache or max-num-seqs bound): size for what they run.
+    target = (inFlight - waiting) / t.ready;
+    why += ` / ${f1(target)} (replicas saturate there: ${f1(waiting)} waiting in vLLM)`;
+  } else why += ` / target ${target}`;
+  let rec = Math.ceil(expected / target - 1e-9);
+  why += ` -> ${rec}`;
   if (t.current === 0 && (inFlight > 0 || expected > 0)) {
     // The router holds requests for a tier with no replicas (scaleFromZero.holdSeconds): start one at once.
     rec = Math.max(rec, 1);
     why += `; scale from zero: ${f1(inFlight)} requests held${inflow > inFlight ? `, ${f1(inflow)} expected` : ''}`;
   }
-  reason.push(why);
+  const reason = [why];
   const recommended = clamp(rec, t);
   if (recommended !== rec) reason.push(`clamped to [${t.min}, ${t.max}]: ${recommended}`);
   const delayMs = t.scaleDownDelaySeconds * 1000;
@@ -107,20 +161,17 @@ function stepTier(
       reason.push(`holding ${t.current}: scale down after ${t.scaleDownDelaySeconds}s of lower recommendations (${Math.round(Math.min(covered, delayMs) / 1000)}s so far${peak >= t.current ? `, up to ${peak} in the window` : ''})`);
     }
   } else if (recommended > t.current) reason.push(`scale up ${t.current} -> ${recommended}`);
-  return { state: { samples, recommendations }, recommended, desired, reason };
+  return { state: { ...base, recommendations }, recommended, desired, reason };
 }
 
 /** One tick of the tiermix strategy for one cascade. */
 export function decideCascade(input: CascadeInput, state: CascadeState, nowMs: number, s: TiermixSettings = DEFAULT_TIERMIX_SETTINGS) {
-  const counterHistory = input.counters ? pushCounters(state.counterHistory, input.counters, nowMs, s.flow) : state.counterHistory;
+  const counterHistory = input.counters ? pushCounters(state.counterHistory, input.counters, nowMs, { ...s.flow, windowSeconds: Math.max(s.flow.windowSeconds, s.burstWindowSeconds) }) : state.counterHistory;
   const flow = estimateFlow(counterHistory, state.flow, s.flow);
-  // The own load per tier after this tick's sample (needed before the per-tier step, for the inflow).
-  const own = input.tiers.map((t) => {
-    const prev = state.tiers[t.name]?.samples ?? [];
-    return mean(t.inFlight === null ? prev : pushSample(prev, t.inFlight, nowMs, s.averageWindowSeconds * 1000));
-  });
+  const loads = input.tiers.map((t, k) => tierLoad(t, k, state.tiers[t.name], counterHistory, nowMs, s));
+  const own = loads.map((l) => l.own ?? 0);
   const load = s.prescale ? expectedLoad(own, flow) : { expected: own, inflow: own.map(() => 0), parts: own.map((): Inflow[] => []) };
-  const steps = input.tiers.map((t, i) => stepTier(t, state.tiers[t.name], load.expected[i]!, load.inflow[i]!, load.parts[i]!, input.tiers, nowMs, s));
+  const steps = input.tiers.map((t, i) => stepTier(t, loads[i]!, load.expected[i]!, load.inflow[i]!, load.parts[i]!, input.tiers, state.tiers[t.name], nowMs, s));
 
   const alloc = allocateUnderCap(input.tiers, steps.map((x) => x.desired), load.expected, input.maxGpus);
   // The cost loop reacts to the recommendations (what the load needs now), not to replicas still held for

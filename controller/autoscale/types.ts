@@ -33,6 +33,8 @@ export interface CascadeCounters {
   escalations: number[][];
   /** Seconds of upstream calls at tier k (tiermix_upstream_request_seconds_sum): with arrivals, the time a request spends there. */
   upstreamSeconds: number[];
+  /** Upstream calls completed at tier k (tiermix_upstream_request_seconds_count): the burst demand estimate (demand.ts). */
+  upstreamCalls?: number[];
 }
 
 export interface CascadeInput {
@@ -51,8 +53,12 @@ export interface CascadeInput {
 export interface TierState {
   /** In-flight samples (time, value) inside the averaging window. */
   samples: { atMs: number; value: number }[];
+  /** vLLM waiting samples at the same moments (when that signal is scraped). */
+  waiting: { atMs: number; value: number }[];
   /** Recommendations (time, replicas) inside the scale-down stabilisation window. */
   recommendations: { atMs: number; value: number }[];
+  /** Last measured seconds a call runs at this tier (demand.ts), kept for ticks where nothing completes. */
+  serviceS: number | null;
 }
 
 /** Counter snapshots inside the rate window, oldest first. */

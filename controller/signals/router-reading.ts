@@ -14,6 +14,8 @@ export interface RouterReading {
   pinned: Record<string, number>;
   /** tiermix_upstream_request_seconds_sum by tier (all purposes and outcomes). */
   upstreamSeconds: Record<string, number>;
+  /** tiermix_upstream_request_seconds_count by tier: upstream calls completed. */
+  upstreamCalls: Record<string, number>;
   /** tiermix_gpu_seconds_total by tier (the router's attributed GPU-seconds). */
   gpuSeconds: Record<string, number>;
   /** tiermix_tier_requests_total by tier (answer and passthrough calls: requests that reached the tier). */
@@ -25,7 +27,7 @@ export interface RouterReading {
 export const pairKey = (from: string, to: string): string => `${from}\u0000${to}`;
 
 export function emptyReading(): RouterReading {
-  return { inFlight: {}, escalations: {}, served: {}, pinned: {}, upstreamSeconds: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
+  return { inFlight: {}, escalations: {}, served: {}, pinned: {}, upstreamSeconds: {}, upstreamCalls: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
 }
 
 const add = (m: Record<string, number>, k: string | undefined, v: number) => {
@@ -50,6 +52,9 @@ export function readRouter(samples: readonly PromSample[]): RouterReading {
         break;
       case 'tiermix_upstream_request_seconds_sum':
         add(r.upstreamSeconds, l.tier, s.value);
+        break;
+      case 'tiermix_upstream_request_seconds_count':
+        add(r.upstreamCalls, l.tier, s.value);
         break;
       case 'tiermix_gpu_seconds_total':
         add(r.gpuSeconds, l.tier, s.value);
@@ -89,7 +94,7 @@ export function cascadeCounters(r: RouterReading, tiers: readonly string[]): Cas
   const arrivals = calls.some((n) => n > 0)
     ? calls
     : tiers.map((t, k) => (k === 0 ? routed : escalations.reduce((n, row) => n + row[k]!, 0)) + (r.pinned[t] ?? 0));
-  return { arrivals, escalations, upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0) };
+  return { arrivals, escalations, upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0), upstreamCalls: tiers.map((t) => r.upstreamCalls[t] ?? 0) };
 }
 
 /** vllm:num_requests_waiting summed over one vLLM replica's samples (all engines and models). */

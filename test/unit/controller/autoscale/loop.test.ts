@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { ModelCascade } from '../../../../controller/api/types.js';
-import type { RoutingCostSignal } from '../../../../controller/autoscale/index.js';
+import { DEFAULT_TIERMIX_SETTINGS, tiermixStrategy, type RoutingCostSignal } from '../../../../controller/autoscale/index.js';
 import { buildRouterConfig } from '../../../../controller/plan/index.js';
 import { AutoscalerLoop, GpuSecondsMeter, routerTierNames, type ScaledCascade } from '../../../../controller/scaling/index.js';
 import { parsePrometheusText, RouterScraper } from '../../../../controller/signals/index.js';
@@ -38,6 +38,8 @@ test('the loop scrapes real routers, decides, notifies on changed replicas only,
     scrape: () => scraper.scrape(),
     cascades: () => [{ key: 'ns/ladder', spec, routerTiers: ['ladder/small', 'ladder/large'] }],
     intervalSeconds: 10,
+    // A 30 s plain average keeps the numbers below easy to follow (the strategy has its own tests).
+    strategy: tiermixStrategy({ ...DEFAULT_TIERMIX_SETTINGS, averageWindowSeconds: 30, burstThreshold: Infinity }),
     meter,
     now: () => now,
     onCostSignal: (s) => signals.push(s),

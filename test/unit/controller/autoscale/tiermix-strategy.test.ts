@@ -4,8 +4,8 @@ import { DEFAULT_TIERMIX_SETTINGS, tiermixStrategy, type CascadeCounters, type T
 import { drive, hold, series, tier } from './drive.js';
 
 const settings = (over: Partial<TiermixSettings> = {}): TiermixSettings => ({ ...DEFAULT_TIERMIX_SETTINGS, ...over });
-/** Average over the last 20 s: three samples at 10 s ticks. */
-const ours = (over: Partial<TiermixSettings> = {}) => tiermixStrategy(settings({ averageWindowSeconds: 20, ...over }));
+/** Average over the last 20 s (three samples at 10 s ticks); the burst path off unless a test turns it on. */
+const ours = (over: Partial<TiermixSettings> = {}) => tiermixStrategy(settings({ averageWindowSeconds: 20, burstThreshold: Infinity, ...over }));
 const changes = (xs: number[]) => xs.filter((x, i) => i > 0 && x !== xs[i - 1]).length;
 
 test('burst: up within the tick the average rises, down only after the stabilisation window, in steps the window needed', () => {
@@ -68,7 +68,7 @@ test('saturation guard: vLLM waiting queues size the tier by what a replica real
   const guarded = drive(ours({ averageWindowSeconds: 0 }), tiers, [{ inFlight: [40], waiting: [30] }]);
   // target says ceil(40/20) = 2, but the one replica runs only 40 - 30 = 10: ceil(40/10) = 4.
   assert.deepEqual(series(guarded), [4]);
-  assert.match(guarded.reasons[0]![0]!, /30 waiting in vLLM, replicas saturate at 10 running: 4/);
+  assert.equal(guarded.reasons[0]![0]!, 'in-flight 40 (0s avg) / 10 (replicas saturate there: 30 waiting in vLLM) -> 4; scale up 1 -> 4');
   const off = drive(ours({ averageWindowSeconds: 0, saturationGuard: false }), tiers, [{ inFlight: [40], waiting: [30] }]);
   assert.deepEqual(series(off), [2]);
 });
@@ -147,4 +147,49 @@ test('GPU cap below the floors: the floors win and the reason says so', () => {
   const run = drive(ours({ averageWindowSeconds: 0 }), tiers, hold(1, [50, 50]), { maxGpus: 3 });
   assert.deepEqual(run.desired[0], [1, 1]);
   assert.match(run.reasons[0]![0]!, /min replicas alone exceed maxGpus 3/);
+});
+
+/** A burst on one tier whose 2 replicas stay busy (new ones load): 20 running, arrivals 2/s then 10/s. */
+function burstRun(over: Partial<TiermixSettings>) {
+  const strategy = tiermixStrategy(settings({ averageWindowSeconds: 300, burstWindowSeconds: 30, ...over }));
+  let state = strategy.initialState();
+  let current = 2;
+  const out: { desired: number; reason: string }[] = [];
+  let calls = 0;
+  let inFlight = 20;
+  for (let i = 0; i < 14; i++) {
+    const burst = i >= 10;
+    calls += 20; // 20 running, 10 s each: 2 completions per second
+    if (burst) inFlight += 80; // 10/s arrive, 2/s complete
+    const t = tier('s', { targetInFlightPerReplica: 10, max: 100, current, ready: 2, inFlight, waiting: inFlight - 20 });
+    const d = strategy.decide({ key: 'k', tiers: [t], counters: { arrivals: [0], escalations: [[0]], upstreamSeconds: [0], upstreamCalls: [calls] } }, state, i * 10_000);
+    state = d.state;
+    current = d.decisions.s!.desired;
+    out.push(d.decisions.s!);
+  }
+  return out;
+}
+
+test('burst: sized for the new arrival rate, not for the backlog piling up while replicas load', () => {
+  const aware = burstRun({});
+  // Before the burst: 2/s x 10 s = 20 in flight -> 2 replicas.
+  assert.equal(aware[9]!.desired, 2);
+  // Tick 13, window 100-130 s: in flight 100 -> 340 with 20 running, 60 done: arrivals (60 + 240) / 30 = 10/s,
+  // each runs 20 x 30 / 60 = 10 s: 100 in flight; the 320 waiting drain over 120 s: 320 x 10 / 120 = 26.7 -> 13.
+  assert.equal(aware[13]!.desired, 13);
+  assert.match(aware[13]!.reason, /burst: 10 calls\/s x 10s = 100 in flight \+ backlog 320 over 120s \(30s; avg/);
+  // Without the estimate, the short average (mean 100..340 = 220) would ask for 22; while replicas load and no
+  // rate is measured, the guard holds it at what was asked for (here the first burst tick's 4).
+  const plain = burstRun({ backlogAware: false });
+  assert.match(plain[13]!.reason, /still loading, no rate measured yet: held at 4/);
+  // A short window's noise does not count as a burst: 2 standard deviations of sqrt(avg) are required.
+  const noisy = drive(tiermixStrategy(settings({ averageWindowSeconds: 300, burstWindowSeconds: 10, backlogAware: false })), [tier('s', { scaleDownDelaySeconds: 0 })], [...hold(10, [16]), ...hold(1, [22])]);
+  assert.deepEqual(series(noisy).slice(-2), [2, 2]);
+});
+
+test('replicas loading and no rate measured: the held backlog does not ask for more of them', () => {
+  const strategy = tiermixStrategy(settings({ averageWindowSeconds: 0, burstThreshold: Infinity }));
+  const d = strategy.decide({ key: 'k', tiers: [tier('s', { min: 0, current: 1, ready: 0, inFlight: 90, targetInFlightPerReplica: 10 })], counters: null }, strategy.initialState(), 0);
+  assert.equal(d.decisions.s!.desired, 1);
+  assert.match(d.decisions.s!.reason, /1 replicas still loading, no rate measured yet: held at 1/);
 });

@@ -55,7 +55,7 @@ test('scrapes two real routers over HTTP and sums their readings', async () => {
     // 5 + 3 verify escalations and one fallback per router: 10 requests moved from small to large. Arrivals:
     // the answer calls where the router counts them (large: 2), else rebuilt (105 routed at small, 10 escalated).
     const c = cascadeCounters(r.reading, ['small', 'large']);
-    assert.deepEqual(c, { arrivals: [0, 2], escalations: [[0, 10], [0, 0]], upstreamSeconds: [4, 10] });
+    assert.deepEqual(c, { arrivals: [0, 2], escalations: [[0, 10], [0, 0]], upstreamSeconds: [4, 10], upstreamCalls: [2, 2] });
     const older = cascadeCounters({ ...r.reading, tierRequests: {}, pinned: { large: 7 } }, ['small', 'large']);
     assert.deepEqual(older.arrivals, [105, 17]);
   } finally {
