@@ -151,6 +151,7 @@ async function emitTransitions(ctx: ReconcileContext, target: EventTarget, befor
   for (const c of after) {
     const old = before.find((b) => b.type === c.type);
     if (old && old.status === c.status && old.reason === c.reason) continue;
+    if (!old && c.type === 'Degraded' && c.status === 'False') continue; // "not degraded" from the start is no news
     const warning = (c.type === 'Degraded' && c.status === 'True') || c.reason === 'InvalidSpec';
     await ctx.events.emit(target, warning ? 'Warning' : 'Normal', c.reason, `${c.type}=${c.status}: ${c.message}`);
   }

@@ -72,6 +72,30 @@ describe('tiermix controller (the command)', () => {
     assert.match(r.stderr, /leaderElection\.renewDeadlineSeconds: renewDeadlineSeconds must be less than leaseDurationSeconds/);
   });
 
+  it('without the CRD installed it stays unready and says how to install it', async () => {
+    const p = spawn(process.execPath, [CLI, 'controller', '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect', '--namespace', NS,
+      '--metrics-port', '0', '--health-port', '0', '--bind-address', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: p.stdout }).on('line', (line) => {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line });
+      }
+    });
+    try {
+      const started = await waitFor('"controller started"', () => lines.find((l) => l.msg === 'controller started'), { timeoutMs: 30_000 });
+      const hint = await waitFor('a log line about the missing CRD', () =>
+        lines.find((l) => typeof l.msg === 'string' && l.msg.includes('is the ModelCascade CRD installed?')));
+      assert.equal(hint.level, 50, 'logged as an error');
+      assert.equal((await fetch(`http://127.0.0.1:${started.healthPort as number}/readyz`)).status, 503);
+      assert.equal((await fetch(`http://127.0.0.1:${started.healthPort as number}/healthz`)).status, 200);
+    } finally {
+      p.kill('SIGTERM');
+      await new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.on('exit', r)));
+    }
+  });
+
   it('installs the CRD, serves /readyz, /healthz and /metrics, reconciles, and stops cleanly on SIGTERM', async (t) => {
     const config = join(dir, 'controller.yaml');
     writeFileSync(
@@ -116,7 +140,9 @@ describe('tiermix controller (the command)', () => {
     await waitFor('Deployment from-cli-only', async () => (await apps.readNamespacedDeployment({ name: 'from-cli-only', namespace: NS })).spec?.replicas === 1, { abort: exited });
     const metrics = await waitFor('metrics with the Deployment apply', async () => {
       const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-      return /tiermix_controller_api_writes_total\{verb="apply",resource="deployments"\} 1\b/.test(text) ? text : undefined;
+      // The reconcile that made the apply is counted when it ends, a moment later.
+      return /tiermix_controller_api_writes_total\{verb="apply",resource="deployments"\} 1\b/.test(text) &&
+        /tiermix_controller_reconciles_total\{kind="cascade",result="success"\} \d+/.test(text) ? text : undefined;
     }, { abort: exited });
     assert.match(metrics, /tiermix_controller_leader 1\b/);
     assert.match(metrics, /tiermix_controller_reconciles_total\{kind="cascade",result="success"\} \d+/);

@@ -45,7 +45,7 @@ const tier = (name: string, gpus: number, extra: Record<string, unknown> = {}) =
 
 const LADDER: ModelCascadeSpec = {
   tiers: [tier('small', 1, { vllm: { maxModelLen: 4096 } }), tier('medium', 2), tier('large', 4)],
-  routing: { verifier: { samples: 4, temperature: 1 }, objective: { lambda: 0.3 } },
+  routing: { verifier: { samples: 8, temperature: 1 }, objective: { lambda: 0.3 } },
 } as ModelCascadeSpec;
 
 /** Watches a path from now on and records when each object was seen how; `stop` ends it. */
