@@ -20,11 +20,15 @@ export interface BenchParameters {
   tiermix: { averageWindowSeconds: number; flowWindowSeconds: number };
 }
 
+export type TargetedResult = SimResult & { target: number };
+
 export interface TraceResults {
   trace: { name: string; description: string; durationS: number; bursts: number };
   staticReplicas: number[];
   initial: number[];
-  runs: SimResult[];
+  runs: TargetedResult[];
+  /** tiermix and kubeai at several targets (the default 8 included). */
+  sweep: TargetedResult[];
 }
 
 export interface ReportInput {
@@ -52,6 +56,18 @@ export interface Verdict {
   gpuGoal: boolean;
   burstViolationReduction: number | null;
   burstGoal: boolean | null;
+  /** The cheapest tiermix run (any swept target) at least as good as KubeAI at the default target, and its saving. */
+  oursAtKubeSlo: { target: number; reduction: number } | null;
+  /** The cheapest KubeAI run at least as good as tiermix at the default target, and tiermix's saving against it. */
+  kubeAtOursSlo: { target: number; reduction: number } | null;
+}
+
+/** At least as good: SLO attainment and request violations both no worse. */
+const asGood = (a: SimResult, b: SimResult) => a.sloAttainment >= b.sloAttainment - 1e-9 && a.violations <= b.violations;
+
+function cheapest(runs: readonly TargetedResult[], policy: string, than: SimResult): TargetedResult | null {
+  const ok = runs.filter((r) => r.policy === policy && asGood(r, than)).sort((a, b) => a.gpuSeconds - b.gpuSeconds);
+  return ok[0] ?? null;
 }
 
 export function verdicts(results: readonly TraceResults[]): Verdict[] {
@@ -61,8 +77,28 @@ export function verdicts(results: readonly TraceResults[]): Verdict[] {
     const gpuReduction = 1 - ours.gpuSeconds / kube.gpuSeconds;
     const sloDelta = ours.sloAttainment - kube.sloAttainment;
     const burst = r.trace.bursts > 0 ? (kube.burstViolations === 0 ? (ours.burstViolations === 0 ? 0 : -Infinity) : 1 - ours.burstViolations / kube.burstViolations) : null;
-    return { trace: r.trace.name, gpuReduction, sloDelta, gpuGoal: gpuReduction >= 0.2 && sloDelta >= -1e-9, burstViolationReduction: burst, burstGoal: burst === null ? null : burst >= 0.3 };
+    const o = cheapest(r.sweep, 'tiermix', kube);
+    const k = cheapest(r.sweep, 'kubeai', ours);
+    return {
+      trace: r.trace.name,
+      gpuReduction,
+      sloDelta,
+      gpuGoal: gpuReduction >= 0.2 && sloDelta >= -1e-9,
+      burstViolationReduction: burst,
+      burstGoal: burst === null ? null : burst >= 0.3,
+      oursAtKubeSlo: o ? { target: o.target, reduction: 1 - o.gpuSeconds / kube.gpuSeconds } : null,
+      kubeAtOursSlo: k ? { target: k.target, reduction: 1 - ours.gpuSeconds / k.gpuSeconds } : null,
+    };
   });
+}
+
+const more = (x: number) => (x >= 0 ? `${f(100 * x)}% fewer` : `${f(-100 * x)}% more`);
+
+function sweepSection(r: TraceResults): string {
+  const rows = [...r.sweep]
+    .sort((a, b) => a.policy.localeCompare(b.policy) || a.target - b.target)
+    .map((x) => [x.policy, x.target, int(x.gpuSeconds), pct(x.sloAttainment), int(x.violations), r.trace.bursts > 0 ? int(x.burstViolations) : '-', f(x.waitP99, 2)]);
+  return ['Both autoscalers at other targets (in-flight per replica), for the comparison at equal SLO:', '', table(['policy', 'target', 'GPU-s', 'SLO attainment', 'requests waiting > SLO', 'of them during bursts', 'wait p99 (s)'], rows), ''].join('\n');
 }
 
 function traceSection(r: TraceResults, sloWaitS: number): string {
@@ -93,6 +129,7 @@ function traceSection(r: TraceResults, sloWaitS: number): string {
       rows,
     ),
     '',
+    sweepSection(r),
     'Per tier (GPU-seconds, of which loading and idle; replicas):',
     '',
     table(['policy', ...r.runs[0]!.tiers.map((t) => t.name)], split),
@@ -106,8 +143,14 @@ export function renderReport(input: ReportInput): string {
   const s = p.settings;
   const verdictLines = v.map((x) => {
     const gpu = `${x.trace}: tiermix uses ${x.gpuReduction >= 0 ? `${f(100 * x.gpuReduction)}% fewer` : `${f(-100 * x.gpuReduction)}% more`} GPU-seconds than KubeAI-style per-tier scaling, at ${x.sloDelta >= 0 ? `${f(100 * x.sloDelta)} points better or equal` : `${f(-100 * x.sloDelta)} points worse`} SLO attainment: GPU goal (>= 20% fewer at equal or better SLO) **${x.gpuGoal ? 'MET' : 'MISSED'}**${x.gpuGoal ? '' : x.gpuReduction < 0.2 ? ` (short by ${f(100 * (0.2 - x.gpuReduction))} points)` : ' (SLO worse)'}.`;
-    const burst = x.burstViolationReduction === null ? '' : ` Burst violations: ${x.burstViolationReduction === -Infinity ? 'KubeAI had none, tiermix some' : `${f(100 * x.burstViolationReduction)}% fewer`} (goal >= 30%): **${x.burstGoal ? 'MET' : 'MISSED'}**.`;
-    return `- ${gpu}${burst}`;
+    const burst = x.burstViolationReduction === null ? '' : ` Burst violations: ${x.burstViolationReduction === -Infinity ? 'KubeAI had none, tiermix some' : more(x.burstViolationReduction)} (goal >= 30% fewer): **${x.burstGoal ? 'MET' : 'MISSED'}**.`;
+    const iso1 = x.kubeAtOursSlo
+      ? ` At equal SLO: KubeAI needs target ${x.kubeAtOursSlo.target} to be as good as tiermix at 8; tiermix uses ${more(x.kubeAtOursSlo.reduction)} GPU-seconds than that.`
+      : ' At equal SLO: no swept KubeAI target was as good as tiermix at 8.';
+    const iso2 = x.oursAtKubeSlo
+      ? ` The cheapest tiermix run as good as KubeAI at 8 (target ${x.oursAtKubeSlo.target}) uses ${more(x.oursAtKubeSlo.reduction)} GPU-seconds than KubeAI at 8.`
+      : ' No swept tiermix target was as good as KubeAI at 8.';
+    return `- ${gpu}${burst}${iso1}${iso2}`;
   });
   return [
     `# Autoscaling benchmark, ${input.date} (SIMULATION)`,
@@ -154,11 +197,13 @@ export function renderReport(input: ReportInput): string {
     '',
     '### Policies',
     '',
-    '- **static-peak**: every tier fixed at ceil(peak in-flight / target), the peak being the largest one-minute mean in-flight any autoscaled run saw on the trace.',
+    '- **static-peak**: every tier fixed at ceil(in-flight at the peak rate / target) for the whole trace.',
     `- **kubeai**: KubeAI's documented algorithm per tier (controller/autoscale/kubeai-strategy.ts): every ${p.kubeai.intervalSeconds} s, a ${p.kubeai.timeWindowSeconds / 60}-minute zero-seeded moving average of in-flight, ceil(avg / targetRequests), down after ceil(${p.kubeai.scaleDownDelaySeconds} s / interval) consecutive lower decisions (its defaults); scale from zero as soon as a request arrives (its proxy does this).`,
     `- **tiermix**: controller/autoscale/tiermix-strategy.ts: ${p.tiermix.averageWindowSeconds} s moving average, up at once, down after the tier's scale-down delay of lower recommendations, pre-scaling from the escalation flow (counters over ${p.tiermix.flowWindowSeconds} s), vLLM waiting queues as a saturation guard; scale from zero at the next tick (the router holds meanwhile).`,
     '- **tiermix-no-prescale**: the same without pre-scaling (what the cascade view adds).',
     '- All autoscalers tick every 10 s and read the same in-flight signal (calls held, queued or running at a tier, as the router counts them).',
+    '- **static-peak** is sized by simulation: 20 minutes at the trace\'s peak rate on ample replicas give each tier\'s in-flight, then once more at ceil(in-flight / 8).',
+    '- **Equal SLO**: a run is "as good" as another when both its SLO attainment and its count of requests over the SLO are no worse. The sweep runs both autoscalers at targets 5, 6, 8 and 12.',
     '',
     '### Traces and SLO',
     '',

@@ -9,7 +9,7 @@ import { DEFAULT_TIERMIX_SETTINGS, KUBEAI_DEFAULTS, kubeaiStrategy, tiermixStrat
 import { machineInfo } from '../machine.js';
 import { loadPaths } from './paths.js';
 import { renderReport, type BenchParameters, type TraceResults } from './report.js';
-import { LAMBDA, replicasFor, SCALING, SETTINGS, TIERS } from './setup.js';
+import { LAMBDA, replicasFor, SCALING, SETTINGS, staticPeak, SWEEP_TARGETS, TIERS, withTarget } from './setup.js';
 import { simulate, type ScalingPolicy } from './simulate.js';
 import { DEFAULT_TRACES, makeTrace, type TraceName, type TraceSettings } from './traces.js';
 
@@ -38,18 +38,24 @@ async function main(): Promise<void> {
   for (const name of traceNames) {
     const trace = makeTrace(name, seed, traceSettings);
     const initial = replicasFor(trace.rate(0), paths);
-    const run = (p: ScalingPolicy) => {
-      const r = simulate(trace, paths, p, SETTINGS, seed, initial);
-      console.error(`  ${trace.name} ${p.name}: ${Math.round(r.gpuSeconds)} GPU-s, SLO ${(100 * r.sloAttainment).toFixed(1)}%, ${r.violations} violations (${r.wallMs} ms)`);
+    const run = (p: ScalingPolicy, target = 8) => {
+      const settings = withTarget(target);
+      const init = initial.map((r, k) => Math.max(SCALING[k]!.min, Math.ceil((r * 8) / target)));
+      const r = { ...simulate(trace, paths, p, settings, seed, init), target };
+      console.error(`  ${trace.name} ${p.name} target ${target}: ${Math.round(r.gpuSeconds)} GPU-s, SLO ${(100 * r.sloAttainment).toFixed(1)}%, ${r.violations} violations (${r.wallMs} ms)`);
       return r;
     };
-    const tiermix = run({ kind: 'autoscaler', name: 'tiermix', strategy: ours, scaleFromZeroOnArrival: false, saturationSignal: true });
-    const kube = run({ kind: 'autoscaler', name: 'kubeai', strategy: kubeai, scaleFromZeroOnArrival: true, saturationSignal: false });
+    const oursP: ScalingPolicy = { kind: 'autoscaler', name: 'tiermix', strategy: ours, scaleFromZeroOnArrival: false, saturationSignal: true };
+    const kubeP: ScalingPolicy = { kind: 'autoscaler', name: 'kubeai', strategy: kubeai, scaleFromZeroOnArrival: true, saturationSignal: false };
+    const tiermix = run(oursP);
+    const kube = run(kubeP);
     const ablation = run({ kind: 'autoscaler', name: 'tiermix-no-prescale', strategy: noPrescale, scaleFromZeroOnArrival: false, saturationSignal: true });
-    // Static at peak: every tier sized for the trace's peak rate (Little's law on unloaded call times), at the same target.
-    const staticReplicas = replicasFor(trace.peakRate, paths).map((r) => Math.max(1, r));
+    const staticReplicas = staticPeak(trace.peakRate, paths, seed);
     const stat = run({ kind: 'static', name: 'static-peak', replicas: staticReplicas });
-    results.push({ trace: { name: trace.name, description: trace.description, durationS: trace.durationS, bursts: trace.bursts.length }, staticReplicas, initial, runs: [stat, kube, tiermix, ablation] });
+    // The same two autoscalers at other targets: GPU-seconds against SLO, to compare at equal SLO attainment.
+    const sweep = [tiermix, kube];
+    for (const target of SWEEP_TARGETS) sweep.push(run(oursP, target), run(kubeP, target));
+    results.push({ trace: { name: trace.name, description: trace.description, durationS: trace.durationS, bursts: trace.bursts.length }, staticReplicas, initial, runs: [stat, kube, tiermix, ablation], sweep });
   }
 
   const params: BenchParameters = {

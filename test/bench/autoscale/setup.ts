@@ -3,7 +3,8 @@ import { interTokenMs, prefillMs, PROFILES } from '../../../router/sim/latency.j
 import { VERIFY_PROMPT_OVERHEAD_TOKENS } from '../../../router/train/cost.js';
 import type { TierModel } from './cluster.js';
 import type { PathSet } from './paths.js';
-import type { SimSettings, TierScaling } from './simulate.js';
+import { simulate, type SimSettings, type TierScaling } from './simulate.js';
+import type { Trace } from './traces.js';
 
 /** Cold starts (pod scheduled -> Ready) with the image on the node and the weights on a local cache. */
 export const COLD_START_S = { '7b': 60, '13b': 90, '70b': 180 } as const;
@@ -48,3 +49,26 @@ export function replicasFor(rate: number, paths: PathSet): number[] {
   });
 }
 
+
+/** Targets (in-flight per replica) of the equal-SLO sweep, besides the default 8. */
+export const SWEEP_TARGETS = [5, 6, 12];
+
+export function withTarget(target: number): SimSettings {
+  return { ...SETTINGS, scaling: SCALING.map((x) => ({ ...x, targetInFlightPerReplica: target })) };
+}
+
+/**
+ * Static provisioning at peak: the replicas the target asks for when the peak rate is served without queueing.
+ * Measured, not assumed: 20 simulated minutes at the peak rate on ample replicas give each tier's mean in-flight
+ * (service times at that load), then once more on ceil(in-flight / target) replicas (the load factor changes
+ * with the batch).
+ */
+export function staticPeak(peakRate: number, paths: PathSet, seed: number): number[] {
+  const trace: Trace = { name: 'steady', description: 'calibration', durationS: 20 * 60, rate: () => peakRate, peakRate, bursts: [] };
+  let replicas = replicasFor(peakRate, paths).map((r) => 2 * r + 1);
+  for (let i = 0; i < 2; i++) {
+    const r = simulate(trace, paths, { kind: 'static', name: 'calibration', replicas }, { ...SETTINGS, warmupS: 300 }, seed, replicas);
+    replicas = r.tiers.map((t, k) => Math.max(1, Math.ceil(t.meanInFlight / SCALING[k]!.targetInFlightPerReplica)));
+  }
+  return replicas;
+}
