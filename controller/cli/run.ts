@@ -1,5 +1,6 @@
 // `tiermix controller`: load the configuration and the cluster credentials, optionally install the CRD, start the
-// Kubernetes runtime with the planner, and serve /metrics, /healthz and /readyz. Stops cleanly on SIGTERM/SIGINT
+// Kubernetes runtime with the planner, the autoscaler and the GPU-seconds meter (scaling.ts), and serve /metrics,
+// /healthz and /readyz. Stops cleanly on SIGTERM/SIGINT
 // (stop reconciling, release the leader Lease, close the watches and the HTTP servers).
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -13,6 +14,7 @@ import { startKubernetesController, type KubernetesController } from '../runtime
 import { installCrd } from '../runtime/kubernetes/install-crd.js';
 import { ControllerMetrics } from '../runtime/kubernetes/metrics.js';
 import { startControllerHttp, type ControllerHttp } from './http.js';
+import { wireScaling } from './scaling.js';
 
 export interface ControllerCommandOptions {
   /** Path to a kubeconfig; without it, the in-cluster service account. */
@@ -71,7 +73,15 @@ export async function runController(
     log.info({ crd: crd.metadata.name }, 'CRD applied and Established');
   }
   const metrics = new ControllerMetrics({ defaultMetrics: true });
-  const controller = await startKubernetesController({
+  // The autoscaler and the meter read the cascades from the controller's caches (assigned just below).
+  let controller: KubernetesController | undefined;
+  const wiring =
+    hooks.scaling || hooks.meter
+      ? undefined
+      : wireScaling({ config, registry: metrics.registry, log, cascades: () => controller?.cascades() ?? [] });
+  const scaling = hooks.scaling ?? wiring?.scaling;
+  const meter = hooks.meter ?? wiring?.meter;
+  controller = await startKubernetesController({
     kubeConfig: kc,
     config,
     planner,
@@ -81,29 +91,32 @@ export async function runController(
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     ...(opts.leaderElect !== undefined ? { leaderElection: opts.leaderElect } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(hooks.scaling ? { scaling: hooks.scaling } : {}),
-    ...(hooks.meter ? { meter: hooks.meter } : {}),
+    ...(scaling ? { scaling } : {}),
+    ...(meter ? { meter } : {}),
   });
+  const running = controller;
+  wiring?.start();
   let stopping = false;
   const http = await startControllerHttp({
     host: opts.bindAddress,
     metricsPort: opts.metricsPort,
     healthPort: opts.healthPort,
     registry: metrics.registry,
-    probes: { healthy: () => !stopping, ready: () => controller.synced() && !stopping },
+    probes: { healthy: () => !stopping, ready: () => running.synced() && !stopping },
   });
   log.info(
-    { identity: controller.identity, metricsPort: http.metricsPort, healthPort: http.healthPort, namespace: opts.namespace ?? 'all' },
+    { identity: running.identity, metricsPort: http.metricsPort, healthPort: http.healthPort, namespace: opts.namespace ?? 'all' },
     'controller started',
   );
   return {
-    controller,
+    controller: running,
     http,
     config,
     async stop() {
       if (stopping) return;
       stopping = true;
-      await controller.stop();
+      await wiring?.stop();
+      await running.stop();
       await http.close();
       log.info('controller stopped');
     },

@@ -1,14 +1,17 @@
 // `tiermix controller` as a process against a real kube-apiserver: actionable errors, --install-crd (with the
-// schema's defaults intact), /readyz, /healthz and /metrics (writes counted by verb and resource), reconciling, and a
-// graceful SIGTERM that releases the leader Lease. etcd + kube-apiserver only.
+// schema's defaults intact), /readyz, /healthz and /metrics (writes counted by verb and resource), reconciling, the
+// autoscaler and meter wired in (a stand-in router /metrics drives a scale-up), and a graceful SIGTERM that
+// releases the leader Lease. etcd + kube-apiserver only.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { ModelCascadeSpec } from '../../../controller/api/types.js';
 import { startControlPlane, type ControlPlane } from '../../k8s/control-plane.js';
 import { cascade, cascadeClient } from '../../k8s/controller-fixture.js';
@@ -97,12 +100,21 @@ describe('tiermix controller (the command)', () => {
   });
 
   it('installs the CRD, serves /readyz, /healthz and /metrics, reconciles, and stops cleanly on SIGTERM', async (t) => {
+    // A stand-in for the router's /metrics: 30 requests in flight to tier scaled/only (target 8 per replica).
+    const fakeRouter = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE tiermix_tier_in_flight_requests gauge\ntiermix_tier_in_flight_requests{tier="scaled/only"} 30\n');
+    });
+    await new Promise<void>((r) => fakeRouter.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => fakeRouter.close(() => r())));
+    const routerMetrics = `http://127.0.0.1:${(fakeRouter.address() as AddressInfo).port}/metrics`;
     const config = join(dir, 'controller.yaml');
     writeFileSync(
       config,
       [
         'defaultGpuProfile: nvidia-h100-80gb',
-        `router: { configMapNamespace: ${NS}, configMapName: tiermix-router }`,
+        'autoscalerIntervalSeconds: 1',
+        `router: { configMapNamespace: ${NS}, configMapName: tiermix-router, metricsUrls: ["${routerMetrics}"] }`,
         `leaderElection: { enabled: true, leaseNamespace: ${NS}, leaseName: tiermix-controller }`,
         '',
       ].join('\n'),
@@ -147,6 +159,41 @@ describe('tiermix controller (the command)', () => {
     assert.match(metrics, /tiermix_controller_leader 1\b/);
     assert.match(metrics, /tiermix_controller_reconciles_total\{kind="cascade",result="success"\} \d+/);
     assert.match(metrics, /process_cpu_seconds_total/);
+    assert.match(metrics, /# TYPE tiermix_gpu_seconds_total counter/, 'the GPU-seconds meter is wired in');
+
+    // The autoscaler is wired in: routed load on scaled/only scales its Deployment up, and status says why.
+    await cascadeClient(kc).create(cascade('scaled', NS, {
+      tiers: [{ name: 'only', model: 'org/only', replicas: { min: 1, max: 4 }, autoscaling: { targetInFlightPerReplica: 8 } }],
+    } as unknown as ModelCascadeSpec));
+    // No kubelet in this control plane: stand in for the Deployment's one pod, Ready (the autoscaler does not scale
+    // on demand that its current replicas cannot serve yet, so it wants a ready replica first).
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'scaled-only-0', labels: { 'tiermix.dev/cascade': 'scaled', 'tiermix.dev/tier': 'only' } },
+        spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.10.0' }] },
+      },
+    });
+    await core.patchNamespacedPodStatus(
+      {
+        name: 'scaled-only-0',
+        namespace: NS,
+        body: { status: { phase: 'Running', podIP: '127.0.0.9', conditions: [{ type: 'Ready', status: 'True' }] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const scaledTo = await waitFor('scaled-only scaled up by the autoscaler', async () => {
+      const r = (await apps.readNamespacedDeployment({ name: 'scaled-only', namespace: NS })).spec?.replicas ?? 0;
+      return r > 1 ? r : undefined;
+    }, { timeoutMs: 30_000, abort: exited, describe: () => JSON.stringify(logs.filter((l) => (l.level as number) >= 40).slice(-5)) });
+    t.diagnostic(`autoscaler: scaled-only -> ${scaledTo} replicas for 30 in flight at 8 per replica`);
+    const mc = await waitFor('a scaling reason in status', async () => {
+      const m = await cascadeClient(kc).get(NS, 'scaled');
+      return m.status?.tiers?.[0]?.scalingReason ? m : undefined;
+    }, { abort: exited });
+    assert.ok((mc.status?.tiers?.[0]?.desiredReplicas ?? 0) > 1);
+    assert.equal((await apps.readNamespacedDeployment({ name: 'from-cli-only', namespace: NS })).spec?.replicas, 1, 'no load, no scaling');
 
     const t0 = Date.now();
     p.kill('SIGTERM');
