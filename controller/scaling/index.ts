@@ -2,4 +2,4 @@
 // (GpuSecondsMeter) the runtime consumes, and the wiring helper for the controller's main.
 export { AutoscalerLoop, routerTierNames, type AutoscalerLoopOptions, type ScaledCascade } from './loop.js';
 export { GpuSecondsMeter, GPU_SECONDS_METRIC, type GpuSecondsMeterOptions } from './meter-source.js';
-export { createAutoscaling, type AutoscalingOptions } from './wire.js';
+export { createAutoscaling, observedReplicas, vllmMetricsUrls, type AutoscalingOptions } from './wire.js';

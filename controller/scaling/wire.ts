@@ -1,14 +1,22 @@
 // Wiring for the controller's main: the autoscaler loop (ScalingSource) and the GPU-seconds meter (MeterSource)
 // from the controller configuration, the ModelCascades the runtime watches, and the registry its /metrics serves.
 //
-//   const { loop, meter } = createAutoscaling({ config, registry: metrics.registry, cascades: () => store.list() });
-//   runtime = startKubernetesController({ ..., scaling: loop, meter });
+//   let runtime: KubernetesController | undefined;
+//   const snapshot = () => runtime?.cascades() ?? [];
+//   const { loop, meter } = createAutoscaling({
+//     config, registry,
+//     cascades: () => snapshot().map((c) => c.mc),
+//     observed: (key) => observedReplicas(snapshot().find((c) => c.key === key)?.observed ?? []),
+//     vllmMetricsUrls: (key) => vllmMetricsUrls(snapshot().find((c) => c.key === key)?.observed ?? []),
+//   });
+//   runtime = await startKubernetesController({ ..., scaling: loop, meter });
 //   loop.start();            // on the leader only; loop.stop() when leadership is lost
 import type { Registry } from 'prom-client';
 import type { ModelCascade } from '../api/types.js';
 import type { RoutingCostSignal, ScalingStrategy, CascadeState } from '../autoscale/index.js';
 import type { ControllerConfig } from '../config/types.js';
-import { cascadeKey, validateCascade } from '../plan/index.js';
+import { cascadeKey, readyEndpoints, validateCascade } from '../plan/index.js';
+import type { ObservedTier } from '../plan/types.js';
 import type { CascadeKey } from '../runtime/hooks.js';
 import { RouterScraper } from '../signals/index.js';
 import { AutoscalerLoop, routerTierNames, type ScaledCascade } from './loop.js';
@@ -57,4 +65,21 @@ export function createAutoscaling(opts: AutoscalingOptions): { loop: AutoscalerL
     ...(opts.log ? { log: opts.log } : {}),
   });
   return { loop, meter, scraper };
+}
+
+/** Replicas asked for (the Deployment's spec) and ready per tier, from the runtime's observed tiers. */
+export function observedReplicas(tiers: readonly ObservedTier[]): Record<string, { current: number; ready: number }> {
+  const out: Record<string, { current: number; ready: number }> = {};
+  for (const t of tiers) {
+    const ready = readyEndpoints(t.pods).length;
+    out[t.name] = { current: t.deployment?.spec?.replicas ?? t.pods.length, ready: t.deployment?.status?.readyReplicas ?? ready };
+  }
+  return out;
+}
+
+/** vLLM /metrics URLs of each tier's ready pods (for the saturation guard's vllm:num_requests_waiting). */
+export function vllmMetricsUrls(tiers: readonly ObservedTier[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const t of tiers) out[t.name] = readyEndpoints(t.pods).map((u) => `${u}/metrics`);
+  return out;
 }

@@ -162,3 +162,15 @@ test('createAutoscaling: the configured router URLs, the planner\'s tier names, 
     await served.close();
   }
 });
+
+test('observedReplicas and vllmMetricsUrls read the runtime\'s observed tiers', async () => {
+  const { observedReplicas, vllmMetricsUrls } = await import('../../../../controller/scaling/index.js');
+  const { pod, settledDeployment } = await import('../plan/fixtures.js');
+  const tiers = [
+    { name: 'a', deployment: settledDeployment(3), pods: [pod({ name: 'p1', ip: '10.0.0.1', ready: true }), pod({ name: 'p2', ip: '10.0.0.2', ready: false })] },
+    { name: 'b', pods: [pod({ name: 'p3', ip: '10.0.0.3', ready: true })] },
+  ];
+  // a: the Deployment's numbers (3 asked, 3 ready by its status); b: no Deployment seen yet, counted from pods.
+  assert.deepEqual(observedReplicas(tiers), { a: { current: 3, ready: 3 }, b: { current: 1, ready: 1 } });
+  assert.deepEqual(vllmMetricsUrls(tiers), { a: ['http://10.0.0.1:8000/metrics'], b: ['http://10.0.0.3:8000/metrics'] });
+});
