@@ -20,9 +20,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const spec = (min: number): ModelCascadeSpec =>
   ({ tiers: [{ name: 'small', model: 'org/small', gpusPerReplica: 1, gpuProfile: 'nvidia-h100-80gb', replicas: { min, max: 4 } }] }) as ModelCascadeSpec;
 
+// One control plane for the file (a start costs 5-10 s); each describe uses its own namespace.
+let cp: ControlPlane;
+let kc: KubeConfig;
+before(async () => {
+  cp = await startControlPlane({ beforeControllers: (k) => installCrd(k, crd) });
+  kc = cp.kubeConfig();
+});
+after(async () => {
+  await cp?.stop();
+});
+
 describe('leader election between two controllers (etcd + kube-apiserver)', () => {
-  let cp: ControlPlane;
-  let kc: KubeConfig;
   let apps: AppsV1Api;
   let leases: CoordinationV1Api;
   let cascades: ReturnType<typeof cascadeClient>;
@@ -41,8 +50,6 @@ describe('leader election between two controllers (etcd + kube-apiserver)', () =
   const holder = async () => (await leases.readNamespacedLease({ name: 'tiermix-controller', namespace: NS })).spec?.holderIdentity;
 
   before(async () => {
-    cp = await startControlPlane({ beforeControllers: (k) => installCrd(k, crd) });
-    kc = cp.kubeConfig();
     apps = kc.makeApiClient(AppsV1Api);
     leases = kc.makeApiClient(CoordinationV1Api);
     cascades = cascadeClient(kc);
@@ -51,7 +58,6 @@ describe('leader election between two controllers (etcd + kube-apiserver)', () =
 
   after(async () => {
     for (const c of running) await c.stop();
-    await cp?.stop();
   });
 
   let a: KubernetesController;
@@ -140,22 +146,17 @@ class RecordingMeter implements MeterSource {
 }
 
 describe('runtime hooks: ScalingSource and MeterSource (etcd + kube-apiserver)', () => {
-  let cp: ControlPlane;
-  let kc: KubeConfig;
   let controller: KubernetesController;
   const scaling = new StaticScaling();
   const meter = new RecordingMeter();
   const config = testControllerConfig('hooks-test');
 
   before(async () => {
-    cp = await startControlPlane({ beforeControllers: (k) => installCrd(k, crd) });
-    kc = cp.kubeConfig();
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'hooks-test' } } });
     controller = await startTestController(kc, config, { scaling, meter });
   });
   after(async () => {
     await controller?.stop();
-    await cp?.stop();
   });
 
   it('scales a tier to the autoscaler\'s desired replicas, with the reason in status and a Scaled Event', async () => {
