@@ -6,7 +6,7 @@ import { ChildProcesses } from '../demo/children.js';
 import { chooseDataDir, DataDirError } from '../demo/data-source.js';
 import { formatReport } from '../demo/format.js';
 import { runDemo, type DemoOptions } from '../demo/run.js';
-import { DEMO_TIERS } from '../demo/types.js';
+import { DEMO_TIERS, type DemoPolicy } from '../demo/types.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } from '../verify/simulated-verifier.js';
 
 const USAGE_ERROR = 2;
@@ -36,6 +36,37 @@ function verifierSpec(value: string): string {
   return value;
 }
 
+/** The demo's default price of a GPU-second (see docs/demo.md for how it was chosen). */
+export const DEFAULT_LAMBDA = 0.035;
+
+function costSource(value: string): 'measured' | 'configured' {
+  if (value !== 'measured' && value !== 'configured') throw new InvalidArgumentError('must be measured or configured.');
+  return value;
+}
+
+function policyName(value: string): 'pomdp' | 'threshold' {
+  if (value !== 'pomdp' && value !== 'threshold') throw new InvalidArgumentError('must be pomdp or threshold.');
+  return value;
+}
+
+/** The router's policy block from the flags; flags of the other policy are refused. */
+export function policyFrom(f: Pick<DemoFlags, 'policy' | 'threshold' | 'lambda' | 'budget' | 'model' | 'classifier' | 'costs'>): DemoPolicy {
+  if (f.policy === 'threshold') {
+    const extra = [f.lambda !== undefined && '--lambda', f.budget !== undefined && '--budget', f.model !== 'builtin:default-ladder' && '--model', !f.classifier && '--no-classifier', f.costs !== 'measured' && '--costs'].filter(Boolean);
+    if (extra.length > 0) throw new Error(`${extra.join(', ')} apply to --policy pomdp only`);
+    return { type: 'threshold', threshold: f.threshold ?? 0.5 };
+  }
+  if (f.threshold !== undefined) throw new Error('--threshold applies to --policy threshold only');
+  if (f.lambda !== undefined && f.budget !== undefined) throw new Error('--lambda and --budget: choose one (a fixed price, or a budget that sets the price)');
+  return {
+    type: 'pomdp',
+    model: f.model,
+    classifier: f.classifier,
+    costs: f.costs,
+    objective: f.budget !== undefined ? { gpuSecondsPerRequest: f.budget } : { lambda: f.lambda ?? DEFAULT_LAMBDA },
+  };
+}
+
 interface DemoFlags {
   requests: number;
   concurrency: number;
@@ -43,7 +74,13 @@ interface DemoFlags {
   data?: string;
   seed: number;
   compare: boolean;
-  threshold: number;
+  policy: 'pomdp' | 'threshold';
+  threshold?: number;
+  lambda?: number;
+  budget?: number;
+  model: string;
+  classifier: boolean;
+  costs: 'measured' | 'configured';
   samples: number;
   verifier: string;
   startupTimeout: number;
@@ -72,7 +109,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--data <dir>', 'MMLU-Pro folder (outcomes.jsonl.gz, outputs/), or "none" for generated questions (default: env TIERMIX_DATA, else ../shared/data/mmlu-pro beside the repository if present, else none)')
     .option('--seed <n>', 'seed of the question sample', numberIn(-(2 ** 31), 2 ** 31, true), 1)
     .option('--no-compare', 'skip the second phase that sends the same questions pinned to the largest tier (default: compare)')
-    .option('--threshold <p>', 'escalate while the verifier confidence is below this', numberIn(0, 1), 0.5)
+    .option('--policy <name>', 'routing policy: pomdp (tiermix\'s POMDP with the query classifier) or threshold', policyName, 'pomdp')
+    .option('--lambda <x>', `pomdp: accuracy one GPU-second is worth (default ${DEFAULT_LAMBDA})`, numberIn(0, 1000))
+    .option('--budget <gpu-s>', 'pomdp: hold this many GPU-seconds per request instead of a fixed lambda', numberIn(0, 1e6, false, true))
+    .option('--model <dir>', 'pomdp: builtin:default-ladder or a folder written by tiermix train', 'builtin:default-ladder')
+    .option('--no-classifier', 'pomdp: no query classifier (the empirical prior of the fitted POMDP)')
+    .option('--costs <source>', 'pomdp: price tier calls at the running mean of the metered calls (measured) or at the fitted, modelled values (configured)', costSource, 'measured')
+    .option('--threshold <p>', 'threshold policy: escalate while the verifier confidence is below this (default 0.5)', numberIn(0, 1))
     .option('--samples <k>', 'self-verification samples per check', numberIn(1, 64, true), 8)
     .option('--verifier <spec>', 'stated verifier model the simulators draw verdicts from', verifierSpec, formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
     .option('--startup-timeout <s>', 'seconds to wait for each child to listen and be ready', numberIn(1, 3600), 90)
@@ -91,9 +134,16 @@ export function registerDemoCommand(program: Command): void {
         console.error(`tiermix demo: ${err.message}`);
         process.exit(USAGE_ERROR);
       }
+      let policy: DemoPolicy;
+      try {
+        policy = policyFrom(flags);
+      } catch (err) {
+        console.error(`tiermix demo: ${(err as Error).message}`);
+        process.exit(USAGE_ERROR);
+      }
       const options: DemoOptions = {
         data, requests: flags.requests, concurrency: flags.concurrency, timeScale: flags.timeScale, seed: flags.seed,
-        compare: flags.compare, threshold: flags.threshold, samples: flags.samples, verifier: flags.verifier,
+        compare: flags.compare, policy, samples: flags.samples, verifier: flags.verifier,
         startupTimeoutSeconds: flags.startupTimeout,
       };
       const interrupt = new AbortController();

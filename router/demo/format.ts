@@ -12,6 +12,22 @@ export function table(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
+/** The POMDP's lambda and live cost estimates after the routed phase, in modelled units (the router sees wall units). */
+export function policyAtEnd(r: DemoReport): string | null {
+  const a = r.policy.atEnd as
+    | { lambda?: number; objective?: { running_average?: number | null }; costs?: { answer_gpu_seconds?: number[]; verify_gpu_seconds?: number[] } }
+    | undefined;
+  if (!a || typeof a.lambda !== 'number') return null;
+  const s = r.timeScale;
+  const list = (v: number[] | undefined) => (v ? v.map((x) => (x / s).toFixed(2)).join(' / ') : '-');
+  const avg = a.objective?.running_average;
+  return (
+    `lambda ${(a.lambda * s).toPrecision(3)}` +
+    (typeof avg === 'number' ? `, running average ${(avg / s).toFixed(2)} GPU-s per request` : '') +
+    `; priced GPU-s per answer ${list(a.costs?.answer_gpu_seconds)}, per verification ${list(a.costs?.verify_gpu_seconds)} (${(a as { costs?: { source?: string } }).costs?.source ?? 'measured'})`
+  );
+}
+
 export function formatReport(r: DemoReport): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
@@ -28,6 +44,9 @@ export function formatReport(r: DemoReport): string {
   if (r.alwaysLargest) walls.push(`always-largest ${r.alwaysLargest.wallSeconds.toFixed(1)} s`);
   line(`Tiers:     ${r.tiers.map((t) => `${t.tier} = ${t.model} (${t.gpusPerReplica} GPU${t.gpusPerReplica > 1 ? 's' : ''})`).join(' -> ')}`);
   line(`Wall time: ${walls.join(', ')}`);
+  line(`Policy:    ${r.policy.description}`);
+  const end = policyAtEnd(r);
+  if (end) line(`           after the routed phase: ${end}`);
   line();
 
   line('Per tier, routed requests (GPU-seconds in modelled seconds, answers and self-verification):');
@@ -83,6 +102,12 @@ export function formatReport(r: DemoReport): string {
     line(`  charges each more; both phases ran ${r.workload.concurrency} requests in flight.)`);
   }
   else if (!r.alwaysLargest) line('  (always-largest not measured: run without --no-compare to compare cost and latency)');
+  const m = r.modelledCost;
+  if (m && m.routed !== null) {
+    const vs = m.alwaysLargest !== null && m.alwaysLargest > 0 ? `, against ${num(m.alwaysLargest, 2)} for always-${r.alwaysLargest!.tier} (${pct(m.routed / m.alwaysLargest)})` : '';
+    line(`  Priced at the cost model's steady batch of 16 instead (MODELLED, free of this run's batching), the routed`);
+    line(`  calls cost ${num(m.routed, 2)} GPU-s per request${vs}.`);
+  }
   line();
 
   const failed = r.metricsCheck.checks.filter((c) => !c.ok);

@@ -19,7 +19,7 @@ export interface LoadOptions {
 interface TiermixField {
   tier?: unknown;
   gpu_seconds?: unknown;
-  steps?: { tier?: unknown; outcome?: unknown; gpu_seconds?: unknown; answer_seconds?: unknown; verify_seconds?: unknown }[];
+  steps?: { tier?: unknown; outcome?: unknown; gpu_seconds?: unknown; answer_seconds?: unknown; verify_seconds?: unknown; verifier_samples?: unknown }[];
 }
 
 interface ChatResponse {
@@ -41,6 +41,7 @@ export function resultFrom(q: MmluQuestion, status: number, body: ChatResponse |
   const t = body.tiermix ?? {};
   const steps: StepRecord[] = (t.steps ?? []).map((s) => ({
     tier: String(s.tier), outcome: String(s.outcome), gpuSeconds: asNumber(s.gpu_seconds), seconds: asNumber(s.answer_seconds) + asNumber(s.verify_seconds),
+    verified: asNumber(s.verify_seconds) > 0 || asNumber(s.verifier_samples) > 0,
   }));
   if (typeof text !== 'string') {
     return { ...base, ok: false, tier: null, gpuSeconds: 0, steps, correct: null, error: 'HTTP 200 without choices[0].message.content' };
@@ -90,4 +91,22 @@ export async function runLoad(o: LoadOptions): Promise<RequestResult[]> {
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, o.questions.length) }, worker));
   return results;
+}
+
+/** The router's policy description for the cascade (POST /v1/route, no model called); null if it cannot say. */
+export async function policySnapshot(routerUrl: string, cascade: string, q: MmluQuestion, signal?: AbortSignal): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(`${routerUrl}/v1/route`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody(cascade, q)),
+      ...(signal ? { signal } : {}),
+    });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { policy?: Record<string, unknown> };
+    return body.policy ?? null;
+  } catch {
+    if (signal?.aborted) throw signal.reason;
+    return null;
+  }
 }

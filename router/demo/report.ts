@@ -2,8 +2,8 @@
 // outcomes of the same sampled questions). format.ts turns it into the table; --json prints it as is.
 import type { MmluQuestion } from '../sim/dataset.js';
 import type { MetricsCheck } from './metrics-check.js';
-import { errorKinds, sharing, summarizePhase, tierRows, type PhaseSummary, type TierRow } from './stats.js';
-import type { DemoTier, RequestResult } from './types.js';
+import { errorKinds, pricedPerRequest, sharing, summarizePhase, tierRows, type CallCosts, type PhaseSummary, type TierRow } from './stats.js';
+import type { DemoPolicy, DemoTier, RequestResult } from './types.js';
 import { distinctCount, oracleAccuracy, recordedAccuracy } from './workload.js';
 
 export interface DemoReport {
@@ -28,7 +28,9 @@ export interface DemoReport {
   };
   timeScale: number;
   timeUnit: string;
-  verifier: { spec: string; samples: number; threshold: number };
+  verifier: { spec: string; samples: number };
+  /** The router's policy as configured, in a sentence, and as the router described it after the routed phase. */
+  policy: DemoPolicy & { description: string; atEnd?: Record<string, unknown> };
   tiers: (TierRow & { model: string })[];
   routed: PhaseSummary;
   /**
@@ -43,6 +45,12 @@ export interface DemoReport {
     alwaysLargest: number | null;
     oracle: number | null;
   };
+  /**
+   * The same calls priced at the cost model's steady-batch GPU-seconds per call (MODELLED, from the POMDP's
+   * pomdp.json): what they cost when every tier's replicas are kept as busy as the model assumes (what autoscaling
+   * by routed load aims for), free of this run's batching. Null when the prices are unknown.
+   */
+  modelledCost: { note: string; prices: CallCosts; routed: number | null; alwaysLargest: number | null } | null;
   metricsCheck: MetricsCheck;
   errors: { phase: 'routed' | 'always-largest'; error: string; count: number }[];
   startupWallSeconds: number;
@@ -57,13 +65,16 @@ export interface ReportInputs {
   seed: number;
   timeScale: number;
   verifier: DemoReport['verifier'];
+  policy: DemoReport['policy'];
   routed: { results: readonly RequestResult[]; wallSeconds: number };
   compare: { results: readonly RequestResult[]; wallSeconds: number } | null;
   metricsCheck: MetricsCheck;
   startupWallSeconds: number;
+  /** Steady-batch GPU-seconds per call by tier (modelled), for modelledCost. */
+  prices?: CallCosts;
 }
 
-export function disclaimer(i: Pick<ReportInputs, 'data' | 'timeScale' | 'verifier'>): string[] {
+export function disclaimer(i: Pick<ReportInputs, 'data' | 'timeScale' | 'verifier' | 'policy'>): string[] {
   const texts = i.data.source === 'generated'
     ? 'Questions and answer texts are generated (no data folder); each model answers correctly at its real MMLU-Pro rate, drawn per question.'
     : i.data.realTexts
@@ -73,7 +84,8 @@ export function disclaimer(i: Pick<ReportInputs, 'data' | 'timeScale' | 'verifie
     'SIMULATION: no model runs on this machine; each tier is a simulated vLLM server (tiermix sim).',
     texts,
     `Latencies, queueing, GPU time and self-verification verdicts are simulated; verifier model ${i.verifier.spec}, ` +
-      `k=${i.verifier.samples} samples per check, escalate below confidence ${i.verifier.threshold}.`,
+      `k=${i.verifier.samples} samples per check.`,
+    `Routing policy: ${i.policy.description}.`,
     `Times and GPU-seconds are modelled seconds: measured at time scale ${i.timeScale} and divided by ${i.timeScale} ` +
       '(router and client overhead is divided too, so small times are overstated).',
   ];
@@ -99,6 +111,7 @@ export function buildReport(i: ReportInputs): DemoReport {
     timeScale: i.timeScale,
     timeUnit: `modelled seconds (wall seconds / time scale ${i.timeScale})`,
     verifier: i.verifier,
+    policy: i.policy,
     tiers: rows.map((r) => ({ ...r, model: modelOf.get(r.tier) ?? '' })),
     routed: summarizePhase(i.routed.results, i.timeScale, i.routed.wallSeconds),
     alwaysLargest: i.compare ? pinnedSummary(largest, i.compare, i.timeScale) : null,
@@ -108,6 +121,14 @@ export function buildReport(i: ReportInputs): DemoReport {
       alwaysLargest: recordedAccuracy(i.sample, largest.model),
       oracle: oracleAccuracy(i.sample, models),
     },
+    modelledCost: i.prices
+      ? {
+          note: 'MODELLED: each call priced at the GPU-seconds the offline cost model gives it at a steady batch of 16 (pomdp.json, router/train/cost.ts)',
+          prices: i.prices,
+          routed: pricedPerRequest(i.routed.results, i.prices),
+          alwaysLargest: i.compare ? pricedPerRequest(i.compare.results, i.prices, largest.name) : null,
+        }
+      : null,
     metricsCheck: i.metricsCheck,
     errors: [
       ...errorKinds(i.routed.results).map((e) => ({ phase: 'routed' as const, ...e })),

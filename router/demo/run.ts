@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { generatedQuestions, loadMmluPro, type MmluQuestion } from '../sim/dataset.js';
 import { ChildProcesses } from './children.js';
 import type { DataChoice } from './data-source.js';
-import { runLoad } from './load.js';
+import { policySnapshot, runLoad } from './load.js';
 import { crossCheck, parsePrometheusText } from './metrics-check.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { buildReport, type DemoReport } from './report.js';
-import { startStack } from './stack.js';
-import { DEMO_CASCADE, DEMO_TIERS, type DemoTier, type RequestResult } from './types.js';
+import { modelledPrices, startStack } from './stack.js';
+import { DEMO_CASCADE, DEMO_TIERS, describePolicy, type DemoPolicy, type DemoTier, type RequestResult } from './types.js';
 import { sampleQuestions, testSplit } from './workload.js';
 
 export interface DemoOptions {
@@ -21,7 +21,7 @@ export interface DemoOptions {
   timeScale: number;
   seed: number;
   compare: boolean;
-  threshold: number;
+  policy: DemoPolicy;
   samples: number;
   verifier: string;
   startupTimeoutSeconds: number;
@@ -72,7 +72,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
     const stack = await startStack(
       {
         tiers, cascade: DEMO_CASCADE, dataDir: o.data.dir, generatedSeed: GENERATED_SET_SEED, timeScale: o.timeScale,
-        verifier: o.verifier, samples: o.samples, threshold: o.threshold, startupTimeoutMs: o.startupTimeoutSeconds * 1000,
+        verifier: o.verifier, samples: o.samples, policy: o.policy, startupTimeoutMs: o.startupTimeoutSeconds * 1000,
         workDir, signal, log,
       },
       children,
@@ -93,6 +93,8 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
       return { results, wallSeconds: (performance.now() - started) / 1000 };
     };
     const routed = await phase(`routed (model ${DEMO_CASCADE})`, DEMO_CASCADE);
+    // The policy's state after the routed phase (lambda, live cost estimates), as /v1/route shows it.
+    const policyAtEnd = await policySnapshot(stack.routerUrl, DEMO_CASCADE, sample[0]!, signal);
     const largest = tiers[tiers.length - 1]!;
     const compare = o.compare ? await phase(`always-largest (model ${largest.name})`, largest.name) : null;
 
@@ -104,12 +106,15 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
       routed: routed.results,
       ...(compare ? { pinned: { tier: largest.name, results: compare.results } } : {}),
     });
+    const prices = modelledPrices(o.policy, tiers);
     const realTexts = o.data.dir !== null && tiers.every((t) => existsSync(join(o.data.dir!, 'outputs', `${t.model}.jsonl.gz`)));
     const report = buildReport({
       tiers, cascade: DEMO_CASCADE, sample, concurrency: o.concurrency, seed: o.seed, timeScale: o.timeScale,
       data: { source: o.data.dir ? 'mmlu-pro' : 'generated', dir: o.data.dir, note: o.data.note, realTexts },
-      verifier: { spec: o.verifier, samples: o.samples, threshold: o.threshold },
+      verifier: { spec: o.verifier, samples: o.samples },
+      policy: { ...o.policy, description: describePolicy(o.policy), ...(policyAtEnd ? { atEnd: policyAtEnd } : {}) },
       routed, compare, metricsCheck, startupWallSeconds,
+      ...(prices ? { prices } : {}),
     });
     return { report, processes: children.pids };
   } finally {

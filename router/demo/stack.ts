@@ -3,8 +3,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { readPomdpParams } from '../policy/pomdp/params.js';
+import { resolveModelDir } from '../server/routing-models.js';
 import { ChildProcesses, waitForOk, type ManagedChild } from './children.js';
-import type { DemoTier } from './types.js';
+import type { DemoPolicy, DemoTier } from './types.js';
 
 export interface StackOptions {
   tiers: readonly DemoTier[];
@@ -15,7 +17,7 @@ export interface StackOptions {
   timeScale: number;
   verifier: string;
   samples: number;
-  threshold: number;
+  policy: DemoPolicy;
   startupTimeoutMs: number;
   /** Temporary folder for the router configuration (the caller removes it). */
   workDir: string;
@@ -31,14 +33,54 @@ export interface Stack {
   configFile: string;
 }
 
+/**
+ * The router's policy block. The simulators run at time scale s, so the router meters s wall GPU-seconds for
+ * every modelled one: the POMDP gets lambda / s, a budget x s, and (when known) its cost estimate starts at the
+ * fitted occupancy seconds x s, so that the demo's flags mean modelled GPU-seconds.
+ */
+export function routerPolicy(policy: DemoPolicy, timeScale: number, occupancy?: { answer: readonly number[]; verify: readonly number[] }) {
+  if (policy.type === 'threshold') return policy;
+  const objective = 'lambda' in policy.objective ? { lambda: policy.objective.lambda / timeScale } : { gpuSecondsPerRequest: policy.objective.gpuSecondsPerRequest * timeScale };
+  const { costs, ...rest } = policy;
+  return {
+    ...rest,
+    objective,
+    costs: {
+      source: costs,
+      ...(occupancy ? { answerSeconds: occupancy.answer.map((x) => x * timeScale), verifySeconds: occupancy.verify.map((x) => x * timeScale) } : {}),
+    },
+  };
+}
+
+/** The fitted occupancy seconds of the demo's POMDP model, if its folder can be read (else the router will say why). */
+export function fittedOccupancy(policy: DemoPolicy): { answer: number[]; verify: number[] } | undefined {
+  if (policy.type !== 'pomdp') return undefined;
+  try {
+    return readPomdpParams(resolveModelDir(policy.model)).params.occupancySeconds;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steady-batch GPU-seconds per call by tier name, from the policy's pomdp.json (the shipped one for threshold). */
+export function modelledPrices(policy: DemoPolicy, tiers: readonly DemoTier[]): Record<string, { answer: number; verify: number }> | undefined {
+  const occ = fittedOccupancy(policy.type === 'pomdp' ? policy : { type: 'pomdp', model: 'builtin:default-ladder', classifier: false, objective: { lambda: 0 }, costs: 'configured' });
+  if (!occ || occ.answer.length !== tiers.length) return undefined;
+  return Object.fromEntries(tiers.map((t, i) => [t.name, { answer: occ.answer[i]! * t.gpusPerReplica, verify: occ.verify[i]! * t.gpusPerReplica }]));
+}
+
 /** The router configuration for the demo (pure; tested). */
-export function routerConfig(o: Pick<StackOptions, 'tiers' | 'cascade' | 'samples' | 'threshold' | 'timeScale'>, urls: readonly string[]) {
+export function routerConfig(
+  o: Pick<StackOptions, 'tiers' | 'cascade' | 'samples' | 'policy' | 'timeScale'>,
+  urls: readonly string[],
+  occupancy?: { answer: readonly number[]; verify: readonly number[] },
+) {
   // Tier timeouts are wall seconds; leave room for slowed-down runs (time scale > 1).
   const requestSeconds = Math.max(120, Math.ceil(180 * o.timeScale));
   return {
     server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1 },
     verification: { samples: o.samples },
-    policy: { type: 'threshold', threshold: o.threshold },
+    policy: routerPolicy(o.policy, o.timeScale, occupancy),
     cascades: [
       {
         name: o.cascade,
@@ -80,7 +122,7 @@ export async function startStack(o: StackOptions, children: ChildProcesses): Pro
   await Promise.all(sims.map((s) => waitForOk(`${s.url}/health`, s, o.startupTimeoutMs, o.signal)));
 
   const configFile = join(o.workDir, 'router.yaml');
-  writeFileSync(configFile, `# Written by tiermix demo; removed when it ends.\n${stringify(routerConfig(o, sims.map((s) => s.url)))}`);
+  writeFileSync(configFile, `# Written by tiermix demo; removed when it ends.\n${stringify(routerConfig(o, sims.map((s) => s.url), fittedOccupancy(o.policy)))}`);
   o.log(`starting the router (cascade ${o.cascade}: ${o.tiers.map((t) => t.name).join(' -> ')}; config ${configFile})`);
   const router = await children.start('router', ['router', '--config', configFile, '--host', '127.0.0.1', '--port', '0'], ROUTER_URL, o.startupTimeoutMs);
   await waitForOk(`${router.url}/readyz`, router, o.startupTimeoutMs, o.signal);

@@ -119,3 +119,30 @@ export function errorKinds(results: readonly RequestResult[]): { error: string; 
   for (const r of results) if (!r.ok) counts.set(r.error ?? 'unknown error', (counts.get(r.error ?? 'unknown error') ?? 0) + 1);
   return [...counts].map(([error, count]) => ({ error, count })).sort((a, b) => b.count - a.count);
 }
+
+/** Per-call costs of each tier (GPU-seconds of one answer and one verification), by tier name. */
+export type CallCosts = Record<string, { answer: number; verify: number }>;
+
+/**
+ * What the calls of a phase would cost at fixed per-call prices (the cost model's steady batch, not this run's
+ * sharing), per answered request: every answer and every verification the responses report.
+ */
+export function pricedPerRequest(results: readonly RequestResult[], prices: CallCosts, pinnedTier?: string): number | null {
+  const ok = results.filter((r) => r.ok);
+  if (ok.length === 0) return null;
+  let total = 0;
+  for (const r of ok) {
+    if (pinnedTier !== undefined) {
+      const p = prices[pinnedTier];
+      if (!p) return null;
+      total += p.answer;
+      continue;
+    }
+    for (const s of r.steps) {
+      const p = prices[s.tier];
+      if (!p) return null;
+      total += p.answer + (s.verified ? p.verify : 0);
+    }
+  }
+  return total / ok.length;
+}

@@ -17,6 +17,27 @@ export const DEMO_TIERS: readonly DemoTier[] = [
 
 export const DEMO_CASCADE = 'ladder';
 
+/** The routing policy the demo's router runs (the router configuration's `policy` block). */
+export type DemoPolicy =
+  | { type: 'threshold'; threshold: number }
+  | {
+      type: 'pomdp';
+      /** builtin:default-ladder or a folder written by tiermix train. */
+      model: string;
+      classifier: boolean;
+      objective: { lambda: number } | { gpuSecondsPerRequest: number };
+      /** measured: a running mean of the metered calls; configured: the fitted (modelled) costs, fixed. */
+      costs: 'measured' | 'configured';
+    };
+
+/** One line saying what the policy does, for the report. */
+export function describePolicy(p: DemoPolicy): string {
+  if (p.type === 'threshold') return `threshold: escalate one tier while the verifier confidence is below ${p.threshold}`;
+  const objective = 'lambda' in p.objective ? `lambda ${p.objective.lambda}` : `a budget of ${p.objective.gpuSecondsPerRequest} GPU-s per request (lambda held online)`;
+  const costs = p.costs === 'measured' ? 'tier costs measured online' : 'tier costs fixed at the fitted (modelled) values';
+  return `pomdp: ${p.model}, ${p.classifier ? 'query classifier prior' : 'empirical prior (no classifier)'}, ${objective}, ${costs}`;
+}
+
 /** One tier a routed request visited, from the response's tiermix.steps. */
 export interface StepRecord {
   tier: string;
@@ -25,6 +46,8 @@ export interface StepRecord {
   gpuSeconds: number;
   /** Wall seconds of the tier's answer and verification calls. */
   seconds: number;
+  /** The tier's answer was self-verified (a verification call was made). */
+  verified?: boolean;
 }
 
 /** What the demo's client saw for one request. */

@@ -7,7 +7,8 @@ import { formatReport } from '../../../router/demo/format.js';
 import { resultFrom } from '../../../router/demo/load.js';
 import { crossCheck, parsePrometheusText, sumMetric } from '../../../router/demo/metrics-check.js';
 import { buildReport } from '../../../router/demo/report.js';
-import { routerConfig } from '../../../router/demo/stack.js';
+import { modelledPrices, routerConfig, routerPolicy } from '../../../router/demo/stack.js';
+import { pricedPerRequest } from '../../../router/demo/stats.js';
 import { escalationsOf, percentile, sharing, summarizePhase, tierRows } from '../../../router/demo/stats.js';
 import { DEMO_TIERS, type RequestResult, type StepRecord } from '../../../router/demo/types.js';
 import { chatBody, isCorrect, oracleAccuracy, recordedAccuracy, sampleQuestions, testSplit } from '../../../router/demo/workload.js';
@@ -138,7 +139,7 @@ describe('workload', () => {
     }, 1.5);
     assert.equal(good.ok, true);
     assert.equal(good.correct, true);
-    assert.deepEqual(good.steps, [{ tier: 'mistral-7b', outcome: 'answered', gpuSeconds: 0.5, seconds: 1.25 }]);
+    assert.deepEqual(good.steps, [{ tier: 'mistral-7b', outcome: 'answered', gpuSeconds: 0.5, seconds: 1.25, verified: true }]);
     const bad = resultFrom(q, 502, { error: { message: 'all tiers failed' } }, 1);
     assert.equal(bad.ok, false);
     assert.equal(bad.error, 'HTTP 502: all tiers failed');
@@ -200,11 +201,32 @@ describe('metrics cross-check', () => {
 
 describe('router configuration and report', () => {
   it('writes a configuration the router accepts', () => {
-    const cfg = routerConfig({ tiers: DEMO_TIERS, cascade: 'ladder', samples: 8, threshold: 0.5, timeScale: 0.1 }, ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3']);
+    const cfg = routerConfig({ tiers: DEMO_TIERS, cascade: 'ladder', samples: 8, policy: { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'measured' }, timeScale: 0.1 }, ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3']);
     const parsed = RouterConfigSchema.parse(cfg);
     assert.deepEqual(parsed.cascades[0]!.tiers.map((t) => [t.name, t.model, t.gpusPerReplica]), [
       ['mistral-7b', 'Mistral-7B-v0.1', 1], ['llama-2-13b', 'Llama-2-13b-hf', 1], ['llama-2-70b', 'Llama-2-70b-hf', 4],
     ]);
+  });
+
+  it('hands the router lambda / s and a budget x s, so that the flags mean modelled GPU-seconds', () => {
+    const pomdp = { type: 'pomdp' as const, model: 'builtin:default-ladder', classifier: true, costs: 'measured' as const };
+    assert.deepEqual(routerPolicy({ ...pomdp, objective: { lambda: 0.05 } }, 0.1, { answer: [1, 2], verify: [3, 4] }), {
+      ...pomdp,
+      objective: { lambda: 0.5 },
+      costs: { source: 'measured', answerSeconds: [0.1, 0.2], verifySeconds: [0.30000000000000004, 0.4] },
+    });
+    assert.deepEqual((routerPolicy({ ...pomdp, objective: { gpuSecondsPerRequest: 2 } }, 0.1) as { objective: unknown }).objective, { gpuSecondsPerRequest: 0.2 });
+    assert.deepEqual(routerPolicy({ type: 'threshold', threshold: 0.4 }, 0.1), { type: 'threshold', threshold: 0.4 });
+    const prices = modelledPrices({ ...pomdp, objective: { lambda: 0.05 } }, DEMO_TIERS)!;
+    assert.ok(prices['llama-2-70b']!.answer > 10 * prices['mistral-7b']!.answer, JSON.stringify(prices));
+  });
+
+  it('prices the calls of a phase at fixed per-call costs', () => {
+    const prices = { a: { answer: 1, verify: 2 }, b: { answer: 10, verify: 20 } };
+    const routed = [ok('a', [{ ...step('a'), verified: true }]), ok('b', [{ ...step('a'), verified: true }, step('b')]), { ...ok('a', []), ok: false }];
+    assert.equal(pricedPerRequest(routed, prices), (3 + 13) / 2);
+    assert.equal(pricedPerRequest(routed, prices, 'b'), 10);
+    assert.equal(pricedPerRequest([ok('c', [step('c')])], prices), null);
   });
 
   it('builds and formats a report that says it is simulated', () => {
@@ -213,7 +235,8 @@ describe('router configuration and report', () => {
     const report = buildReport({
       tiers: DEMO_TIERS, cascade: 'ladder', sample, concurrency: 2, seed: 1, timeScale: 0.1,
       data: { source: 'generated', dir: null, note: '--data none', realTexts: false },
-      verifier: { spec: 'simulated:pc=0.7,pw=0.4,kappa=2', samples: 8, threshold: 0.5 },
+      verifier: { spec: 'simulated:pc=0.7,pw=0.4,kappa=2', samples: 8 },
+      policy: { type: 'threshold', threshold: 0.5, description: 'threshold 0.5' },
       routed: { results: routed, wallSeconds: 1 }, compare: null, metricsCheck: { ok: true, checks: [] }, startupWallSeconds: 1,
     });
     assert.equal(report.routed.answered, 3);

@@ -51,7 +51,7 @@ function childrenOf(pid: number): number[] {
 
 const options = (over: Partial<DemoOptions> = {}): DemoOptions => ({
   data: { dir: null, origin: 'none', note: '--data none: generated questions' },
-  requests: 20, concurrency: 4, timeScale: 0.02, seed: 1, compare: true, threshold: 0.5, samples: 8,
+  requests: 20, concurrency: 4, timeScale: 0.02, seed: 1, compare: true, policy: { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'measured' }, samples: 8,
   verifier: formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER), startupTimeoutSeconds: 60, ...over,
 });
 
@@ -62,13 +62,16 @@ function assertSane(r: DemoReport, requests: number): void {
   assert.deepEqual(r.tiers.map((t) => t.tier), ['mistral-7b', 'llama-2-13b', 'llama-2-70b']);
   assert.equal(r.routed.errors, 0, JSON.stringify(r.errors));
   assert.equal(r.routed.answered, requests);
-  // Every request is answered by one tier; every escalation out of a tier is a call to a later tier.
+  // Every request is answered by one tier and asks its first tier once, then one more per escalation (the POMDP
+  // may start above the smallest tier and skip tiers, so the per-tier counts need not chain).
   assert.equal(r.tiers.reduce((s, t) => s + t.answered, 0), requests);
-  assert.equal(r.tiers[0]!.asked, requests);
-  for (let i = 1; i < r.tiers.length; i++) assert.equal(r.tiers[i]!.asked, r.tiers[i - 1]!.escalationsOut);
+  assert.equal(r.tiers.reduce((s, t) => s + t.asked, 0), requests + r.routed.escalations);
   assert.equal(r.tiers[2]!.escalationsOut, 0);
-  assert.equal(r.tiers[0]!.answered + r.tiers[0]!.escalationsOut, requests);
   assert.equal(r.routed.escalations, r.tiers.reduce((s, t) => s + t.escalationsOut, 0));
+  if (r.policy.type === 'threshold') {
+    assert.equal(r.tiers[0]!.asked, requests);
+    for (let i = 1; i < r.tiers.length; i++) assert.equal(r.tiers[i]!.asked, r.tiers[i - 1]!.escalationsOut);
+  }
   assert.ok(r.metricsCheck.ok, JSON.stringify(r.metricsCheck.checks.filter((c) => !c.ok)));
   assert.ok(r.metricsCheck.checks.length >= 9);
   assert.ok(r.routed.accuracy !== null && r.routed.accuracy >= 0 && r.routed.accuracy <= 1);
@@ -82,6 +85,9 @@ describe('tiermix demo in-process', () => {
     let progress = '';
     const { report, processes } = await runDemo(options(), { stderr: { write: (s: string) => (progress += s) } });
     assertSane(report, 20);
+    assert.equal(report.policy.type, 'pomdp');
+    assert.equal((report.policy.atEnd as { policy?: string } | undefined)?.policy, 'pomdp', 'the router ran the POMDP');
+    assert.ok(report.modelledCost && report.modelledCost.routed! > 0 && report.modelledCost.alwaysLargest! > 0);
     assert.equal(report.data.source, 'generated');
     assert.ok(report.alwaysLargest);
     assert.equal(report.alwaysLargest.errors, 0);
@@ -92,6 +98,12 @@ describe('tiermix demo in-process', () => {
     assert.match(progress, /always-largest \(model llama-2-70b\): 20\/20 done/);
     assert.equal(processes.length, 4);
     assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), [], 'no child left running');
+  });
+
+  it('runs the threshold policy when asked', async () => {
+    const { report } = await runDemo(options({ policy: { type: 'threshold', threshold: 0.5 }, compare: false, requests: 12 }), { stderr: { write: () => true } });
+    assertSane(report, 12);
+    assert.deepEqual(report.policy.atEnd, { policy: 'threshold', threshold: 0.5 });
   });
 
   const data = realDataDir();
@@ -123,7 +135,7 @@ describe('tiermix demo command', () => {
   it('--help lists the flags', () => {
     const r = run('--help');
     assert.equal(r.status, 0);
-    for (const flag of ['requests', 'concurrency', 'time-scale', 'data', 'seed', 'no-compare', 'threshold', 'samples', 'verifier', 'startup-timeout', 'json']) {
+    for (const flag of ['requests', 'concurrency', 'time-scale', 'data', 'seed', 'no-compare', 'policy', 'lambda', 'budget', 'model', 'no-classifier', 'costs', 'threshold', 'samples', 'verifier', 'startup-timeout', 'json']) {
       assert.ok(r.stdout.includes(`--${flag}`), `--${flag} listed`);
     }
     assert.match(r.stdout, /SIMULATED/);
@@ -135,6 +147,10 @@ describe('tiermix demo command', () => {
       [['--concurrency', 'many'], /--concurrency.*must be an integer/],
       [['--time-scale', '0'], /--time-scale.*greater than 0/],
       [['--threshold', '2'], /--threshold.*from 0 to 1/],
+      [['--threshold', '0.5'], /--threshold applies to --policy threshold only/],
+      [['--policy', 'threshold', '--lambda', '0.1'], /--lambda apply to --policy pomdp only/],
+      [['--lambda', '0.1', '--budget', '1'], /--lambda and --budget: choose one/],
+      [['--policy', 'oracle'], /--policy.*must be pomdp or threshold/],
       [['--verifier', 'oracle'], /invalid verifier spec/],
       [['--data', '/no/such/folder'], /--data \/no\/such\/folder: no outcomes.jsonl.gz there/],
       [['--bogus'], /unknown option '--bogus'/],
