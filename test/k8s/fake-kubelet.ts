@@ -43,6 +43,11 @@ export interface FakeKubeletOptions {
   heartbeatMs?: number;
   /** Called with errors that are retried in the background (watch failures, patch failures). */
   onError?: (err: unknown) => void;
+  /**
+   * Pods another runner handles (process-kubelet.ts runs them as processes): this kubelet neither marks them
+   * Running nor finalizes their deletion. Default: none.
+   */
+  ignorePod?: (pod: V1Pod) => boolean;
 }
 
 export interface FakeKubelet {
@@ -374,6 +379,7 @@ export async function startFakeKubelet(kc: KubeConfig, opts: FakeKubeletOptions)
     const nodeName = pod.spec?.nodeName;
     const uid = pod.metadata?.uid;
     if (!nodeName || !uid || !nodes.has(nodeName)) return;
+    if (opts.ignorePod?.(pod)) return;
     if (pod.metadata?.deletionTimestamp) {
       once(pod, 'finalize', finalize);
       return;
