@@ -30,6 +30,8 @@ const PROBES = [
 
 export class OnnxQueryClassifier {
   readonly name: string;
+  /** Zeroed input rows for single-query runs (see predictFeatures). */
+  private readonly pool: Float32Array<ArrayBuffer>[] = [];
 
   private constructor(
     readonly manifest: Manifest,
@@ -85,11 +87,22 @@ export class OnnxQueryClassifier {
 
   async predictFeatures(xs: readonly SparseVector[]): Promise<ClassifierOutput[]> {
     const F = this.manifest.featureDim;
-    // A fresh buffer per call: onnxruntime-node runs the session in a later setImmediate on the tensor's own
-    // memory, so a buffer shared between concurrent calls could be overwritten before it is read.
-    const input = new Float32Array(F * xs.length);
-    xs.forEach((x, r) => toDense(x, F, input.subarray(r * F, (r + 1) * F)));
-    const res = await this.session.run({ [INPUT_NAME]: new Tensor('float32', input, [xs.length, F]) });
+    // onnxruntime-node runs the session in a later setImmediate on the tensor's own memory, so an input buffer
+    // must not be shared by concurrent calls: one query takes a zeroed buffer from a pool and gives it back
+    // zeroed (only its non-zero slots are reset), so the hot path allocates no 64 KiB array per request.
+    const single = xs.length === 1;
+    const input = single ? (this.pool.pop() ?? new Float32Array(F)) : new Float32Array(F * xs.length);
+    if (single) for (let k = 0; k < xs[0]!.indices.length; k++) input[xs[0]!.indices[k]!] = xs[0]!.values[k]!;
+    else xs.forEach((x, r) => toDense(x, F, input.subarray(r * F, (r + 1) * F)));
+    let res: InferenceSession.OnnxValueMapType;
+    try {
+      res = await this.session.run({ [INPUT_NAME]: new Tensor('float32', input, [xs.length, F]) });
+    } finally {
+      if (single) {
+        for (let k = 0; k < xs[0]!.indices.length; k++) input[xs[0]!.indices[k]!] = 0;
+        if (this.pool.length < 64) this.pool.push(input);
+      }
+    }
     const joint = res[JOINT_OUTPUT]!.data as Float32Array;
     const tiers = res[MARGINAL_OUTPUT]!.data as Float32Array;
     const K = this.model.classes;

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
 import { DEFAULT_COST_SETTINGS } from '../train/cost.js';
-import { ExtensionPendingError, loadClassifier, TIERMIX_POLICY } from '../train/extensions.js';
+import { ExtensionPendingError, loadClassifier, pomdpProvider, TIERMIX_POLICY } from '../train/extensions.js';
 import { runOfflineEvaluation } from '../train/index.js';
 import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
 import { renderCurves } from '../train/plot.js';
@@ -60,8 +60,15 @@ interface EvalFlags {
   plot?: string;
   json?: boolean;
   oodTestCategories?: string[];
+  priorQuantum: number;
   /** false with --no-classifier. */
   classifier?: string | false;
+}
+
+function quantum(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 0.5)) throw new InvalidArgumentError('must be a number from 0 (exact) to below 0.5, e.g. 0.02.');
+  return n;
 }
 
 function categoryList(value: string): string[] {
@@ -100,6 +107,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--verify-tokens <n>', 'tokens per verifier sample in the cost model', intIn(1, 4096), DEFAULT_COST_SETTINGS.verifyTokensPerSample)
     .option('--answer-tokens <list>', "mean answer tokens per tier (default: measured from outputs/ beside the data, else 95)", numberList('token counts', 1))
     .option('--seed <n>', 'seed of the simulated verifier draws', intIn(-(2 ** 31), 2 ** 31), 1)
+    .option('--prior-quantum <q>', "tiermix: round the classifier's probabilities to multiples of q (e.g. 0.02) so that requests share solved trees; 0 = exact", quantum, 0)
     .option('--plot <file>', 'also draw the cost-quality curves into an image (.png, else SVG)')
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText('after', '\nExit status: 0 ok, 1 failed run, 2 bad flags or unreadable data.')
@@ -121,7 +129,9 @@ export function registerEvalCommand(program: Command): void {
           ...(flags.answerTokens ? { answerTokens: flags.answerTokens } : {}),
           settings: { batchSize: flags.batch, verifySamples: flags.verifySamples, verifyTokensPerSample: flags.verifyTokens },
           mode: parseVerifierMode(flags.verifier, flags.verifySamples, flags.seed),
-          ...(classifier ? { extensions: { classifier, ...(TIERMIX_POLICY ? { tiermix: TIERMIX_POLICY } : {}) } } : {}),
+          ...(classifier || flags.priorQuantum > 0
+            ? { extensions: { ...(classifier ? { classifier } : {}), tiermix: flags.priorQuantum > 0 ? pomdpProvider(undefined, flags.verifySamples, flags.priorQuantum) : TIERMIX_POLICY! } }
+            : {}),
           ...(ood ? { split: { kind: 'categories' as const, test: ood }, trainClassifier: flags.classifier !== false } : {}),
           log: (line: string) => process.stderr.write(`${line}\n`),
         });

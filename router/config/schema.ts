@@ -78,6 +78,8 @@ export const PomdpCostsSchema = z
     verifySeconds: z.array(z.number().min(0)).optional(),
     /** Calls the running mean spans per tier and purpose (measured only). */
     window: z.number().int().min(1).max(100_000).default(50),
+    /** The policy prices with the estimate as of at most this long ago (measured only); solved trees stay valid meanwhile. */
+    publishSeconds: z.number().min(0).max(3600).default(10),
   })
   .strict();
 
@@ -93,6 +95,11 @@ export const PomdpPolicySchema = z
     classifier: z.boolean().default(true),
     objective: PomdpObjectiveSchema.default({ lambda: 0.05 }),
     costs: PomdpCostsSchema.default(PomdpCostsSchema.parse({})),
+    /**
+     * Round the classifier's probabilities to multiples of this before deciding, so that requests with nearly the
+     * same prior share a solved tree (decision latency); 0 = exact. See docs/policy.md for its effect on quality.
+     */
+    priorQuantum: z.number().min(0).max(0.2).default(0.02),
   })
   .strict();
 

@@ -47,6 +47,8 @@ export function routerPolicy(policy: DemoPolicy, timeScale: number, occupancy?: 
     objective,
     costs: {
       source: costs,
+      // The router publishes its cost estimate every 10 modelled seconds.
+      publishSeconds: 10 * timeScale,
       ...(occupancy ? { answerSeconds: occupancy.answer.map((x) => x * timeScale), verifySeconds: occupancy.verify.map((x) => x * timeScale) } : {}),
     },
   };

@@ -17,6 +17,7 @@ import type { OnnxQueryClassifier } from '../classifier/runtime.js';
 import { TierCostEstimator } from '../policy/pomdp/costs.js';
 import { LambdaController } from '../policy/pomdp/lambda.js';
 import { PomdpPolicy, type PomdpExplanation } from '../policy/pomdp/policy.js';
+import type { TierCosts } from '../policy/pomdp/solver.js';
 import { ThresholdPolicy } from '../policy/threshold.js';
 import type { RoutingPolicy, RoutingState } from '../policy/types.js';
 import type { LoadedRoutingModel, RoutingModelLoader } from './routing-models.js';
@@ -51,18 +52,24 @@ class ThresholdRouting implements CascadeRouting {
   }
 }
 
+/** A budget-held lambda reaches the policy rounded to steps of 2% (log scale), for the same reason. */
+export const LAMBDA_STEP = 0.02;
+export const quantiseLambda = (l: number) => (l > 0 ? Math.exp(Math.round(Math.log(l) / LAMBDA_STEP) * LAMBDA_STEP) : 0);
+
 export class PomdpRouting implements CascadeRouting {
   readonly policy: PomdpPolicy;
   readonly costs: TierCostEstimator;
   readonly budget: LambdaController | null;
   private readonly classifier: OnnxQueryClassifier | null;
+  private published: TierCosts;
+  private publishedAt: number;
 
   constructor(
     readonly config: PomdpPolicyConfig,
     cascade: CascadeConfig,
     readonly loaded: LoadedRoutingModel,
     readonly fingerprint: string,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
   ) {
     const p = loaded.params;
     this.classifier = config.classifier ? loaded.classifier : null;
@@ -87,12 +94,15 @@ export class PomdpRouting implements CascadeRouting {
           )
         : null;
     const budget = this.budget;
+    this.published = this.costs.costs();
+    this.publishedAt = now();
     this.policy = new PomdpPolicy({
       model: loaded.model,
-      costs: () => this.costs.costs(),
-      lambda: budget ? () => budget.lambda : (o as { lambda: number }).lambda,
+      costs: () => this.published,
+      lambda: budget ? () => quantiseLambda(budget.lambda) : (o as { lambda: number }).lambda,
       answerFormat: p.answerFormat,
       perTierPrior: 'tilt',
+      priorQuantum: config.priorQuantum,
       maxSolvers: 64,
     });
   }
@@ -110,6 +120,11 @@ export class PomdpRouting implements CascadeRouting {
       if (s.verifierSamples > 0 || s.verifyGpuSeconds > 0) this.costs.record(s.index, 'verify', s.verifyGpuSeconds);
     }
     this.budget?.record(outcome.gpuSeconds);
+    const t = this.now();
+    if (t - this.publishedAt >= this.config.costs.publishSeconds * 1000) {
+      this.published = this.costs.costs();
+      this.publishedAt = t;
+    }
   }
 
   explain(state: RoutingState): PomdpExplanation {
@@ -127,14 +142,18 @@ export class PomdpRouting implements CascadeRouting {
       fitted_verifier: this.loaded.params.verifier,
       verifier_samples: this.loaded.params.verifierSamples,
       classifier: this.classifier ? this.classifier.name : null,
-      lambda: this.budget ? this.budget.lambda : (this.config.objective as { lambda: number }).lambda,
+      lambda: this.budget ? quantiseLambda(this.budget.lambda) : (this.config.objective as { lambda: number }).lambda,
+      prior_quantum: this.config.priorQuantum,
       objective: this.budget
         ? { gpu_seconds_per_request: this.budget.config.targetGpuSeconds, running_average: b!.average, requests_weight: b!.weight }
         : { lambda: (this.config.objective as { lambda: number }).lambda },
       costs: {
         source: c.source,
-        answer_gpu_seconds: c.gpuSeconds.answer,
-        verify_gpu_seconds: c.gpuSeconds.verify,
+        answer_gpu_seconds: [...this.published.answer],
+        verify_gpu_seconds: [...this.published.verify],
+        estimate_answer_gpu_seconds: c.gpuSeconds.answer,
+        estimate_verify_gpu_seconds: c.gpuSeconds.verify,
+        published_every_seconds: this.config.costs.publishSeconds,
         measured_calls: { answer: c.measuredCalls.answer, verify: c.measuredCalls.verify },
       },
     };

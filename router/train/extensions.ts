@@ -52,9 +52,9 @@ export const LAMBDA_GRID: readonly number[] = [0, ...Array.from({ length: 81 }, 
  * fit.train (answers, extraction, agreement, verifier bins), costs from the harness's cost model, one live
  * PomdpPolicy per lambda. With a classifier, its scores reach the policy as RoutingState.prior.perTier.
  */
-export function pomdpProvider(lambdas: readonly number[] = LAMBDA_GRID, verifierSamples = DEFAULT_VERIFY_SAMPLES): TiermixProvider {
+export function pomdpProvider(lambdas: readonly number[] = LAMBDA_GRID, verifierSamples = DEFAULT_VERIFY_SAMPLES, priorQuantum = 0): TiermixProvider {
   return {
-    name: 'N-tier POMDP (expectimax; prior: empirical train joint, or the classifier tilted onto it)',
+    name: `N-tier POMDP (expectimax; prior: empirical train joint, or the classifier tilted onto it${priorQuantum > 0 ? `, classifier probabilities rounded to ${priorQuantum}` : ''})`,
     fit(fit) {
       const rows: LabelledOutcome[] = fit.train.map((r) => ({
         correct: r.tiers.map((t) => t.correct),
@@ -63,7 +63,7 @@ export function pomdpProvider(lambdas: readonly number[] = LAMBDA_GRID, verifier
       }));
       const model = fitModel(rows, { verifierSamples });
       const costs = { answer: fit.costs.map((c) => c.answer), verify: fit.costs.map((c) => c.verify) };
-      return lambdas.map((lambda) => ({ knob: `lambda=${lambda}`, policy: new PomdpPolicy({ model, costs, lambda }) }));
+      return lambdas.map((lambda) => ({ knob: `lambda=${lambda}`, policy: new PomdpPolicy({ model, costs, lambda, priorQuantum }) }));
     },
   };
 }

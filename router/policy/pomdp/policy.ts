@@ -34,6 +34,8 @@ export interface PomdpPolicyOptions {
   verifyLast?: boolean;
   /** Solvers (one per distinct prior, lambda and costs) kept with their memo. Default 16. */
   maxSolvers?: number;
+  /** First decisions (the root of the tree) kept per (prior, lambda, costs), so a prior seen before costs a lookup. Default 8192. */
+  maxRootPlans?: number;
 }
 
 /** What a decision rested on, for /v1/route and logs. */
@@ -57,6 +59,7 @@ const marginals = (joint: Float64Array, n: number) => Array.from({ length: n }, 
 export class PomdpPolicy implements RoutingPolicy {
   readonly name = 'pomdp';
   private readonly solvers = new Map<string, Solver>();
+  private readonly rootPlans = new Map<string, PlanResult>();
   private readonly basePrior: Float64Array;
   private lastCosts: { key: string; costs: TierCosts } | null = null;
 
@@ -152,6 +155,17 @@ export class PomdpPolicy implements RoutingPolicy {
     return s;
   }
 
+  /** The first decision for this prior, lambda and costs: looked up, or solved and kept (oldest dropped first). */
+  private rootPlan(priorKey: string, lambda: number, costs: { key: string; costs: TierCosts }, node: Node): PlanResult {
+    const key = `${priorKey}@${lambda}@${costs.key}`;
+    const hit = this.rootPlans.get(key);
+    if (hit) return hit;
+    const plan = this.solver(priorKey, lambda, costs).plan(node);
+    this.rootPlans.set(key, plan);
+    if (this.rootPlans.size > (this.opts.maxRootPlans ?? 8192)) this.rootPlans.delete(this.rootPlans.keys().next().value!);
+    return plan;
+  }
+
   /** The belief node after the request's observations (exported for tests and logging). */
   node(state: RoutingState): { node: Node; priorKey: string; prior: Float64Array; source: string } {
     const n = this.opts.model.tiers;
@@ -190,7 +204,7 @@ export class PomdpPolicy implements RoutingPolicy {
     const { node, priorKey, prior, source } = this.node(state);
     const lambda = this.lambda();
     const costs = this.costs();
-    const plan: PlanResult = this.solver(priorKey, lambda, costs).plan(node);
+    const plan: PlanResult = node.asked === 0 ? this.rootPlan(priorKey, lambda, costs, node) : this.solver(priorKey, lambda, costs).plan(node);
     const a = plan.action;
     let decision: Decision;
     if (a.kind === 'return') {

@@ -213,7 +213,7 @@ describe('router configuration and report', () => {
     assert.deepEqual(routerPolicy({ ...pomdp, objective: { lambda: 0.05 } }, 0.1, { answer: [1, 2], verify: [3, 4] }), {
       ...pomdp,
       objective: { lambda: 0.5 },
-      costs: { source: 'measured', answerSeconds: [0.1, 0.2], verifySeconds: [0.30000000000000004, 0.4] },
+      costs: { source: 'measured', publishSeconds: 1, answerSeconds: [0.1, 0.2], verifySeconds: [0.30000000000000004, 0.4] },
     });
     assert.deepEqual((routerPolicy({ ...pomdp, objective: { gpuSecondsPerRequest: 2 } }, 0.1) as { objective: unknown }).objective, { gpuSecondsPerRequest: 0.2 });
     assert.deepEqual(routerPolicy({ type: 'threshold', threshold: 0.4 }, 0.1), { type: 'threshold', threshold: 0.4 });

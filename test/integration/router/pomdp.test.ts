@@ -87,7 +87,8 @@ describe('the POMDP policy in the router', () => {
     assert.equal(r0.belief.prior.joint.length, 8);
     assert.ok(Math.abs(r0.belief.prior.joint.reduce((s, x) => s + x.p, 0) - 1) < 1e-9);
     assert.deepEqual(r0.belief.prior.joint[5]!.correct, ['mistral-7b', 'llama-2-70b'], 'bit i = tier i');
-    for (const n of NAMES) assert.ok(Math.abs(r0.belief.prior.per_tier[n]! - r0.belief.classifier.per_tier[n]!) < 1e-4, 'tilted to the classifier marginals');
+    // Tilted to the classifier's marginals, rounded to policy.priorQuantum (0.02 by default).
+    for (const n of NAMES) assert.ok(Math.abs(r0.belief.prior.per_tier[n]! - r0.belief.classifier.per_tier[n]!) <= 0.0101, 'tilted to the classifier marginals');
     assert.equal(r0.belief.posterior.observations, 0);
     assert.deepEqual(r0.belief.posterior.per_tier, r0.belief.prior.per_tier);
     assert.equal(r0.lambda, 0.05);
@@ -117,7 +118,7 @@ describe('a GPU-seconds budget', () => {
     try {
       const before = await route(stack, { model: 'ladder', prompt: 'What is 2+2?' });
       assert.equal(before.objective.running_average, null);
-      assert.equal(before.lambda, 0.01);
+      assert.ok(Math.abs(before.lambda - 0.01) / 0.01 < 0.011, `lambda reaches the policy in 2% steps: ${before.lambda}`);
       for (const q of QUESTIONS.slice(0, 8)) {
         await stack.openai.completions.create({ model: 'ladder', prompt: formatMmluPrompt(q), max_tokens: 64 });
       }
@@ -125,7 +126,7 @@ describe('a GPU-seconds budget', () => {
       assert.equal(r.objective.gpu_seconds_per_request, 0.2);
       assert.ok(typeof r.objective.running_average === 'number' && r.objective.running_average > 0);
       // Over budget (the simulated tiers cost more than 0.2 GPU-s here) raises lambda; under lowers it.
-      assert.equal(r.lambda > 0.01, r.objective.running_average > 0.2, `lambda ${r.lambda}, average ${r.objective.running_average}`);
+      assert.equal(r.lambda > before.lambda, r.objective.running_average > 0.2, `lambda ${r.lambda}, average ${r.objective.running_average}`);
     } finally {
       await stack.close();
     }

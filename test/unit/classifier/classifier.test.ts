@@ -182,6 +182,23 @@ describe('serving', () => {
     await onnx.release();
   });
 
+  it('concurrent predictions (as a router serves them) each get their own answer', async () => {
+    const clf = await OnnxQueryClassifier.load(modelDir);
+    const texts = rows.slice(0, 40).map(rowText);
+    // All started before any runs: onnxruntime-node runs each in a later setImmediate, on its own input row.
+    const together = await Promise.all(texts.map((t) => clf.predict(t)));
+    texts.forEach((t, r) => {
+      const sync = clf.predictSync(t);
+      together[r]!.joint.forEach((p, k) => assert.ok(Math.abs(p - sync.joint[k]!) < 1e-5, `text ${r}, outcome ${k}`));
+    });
+    // And again, sequentially, after the pooled rows were handed back (they must come back zeroed).
+    for (const [r, t] of texts.slice(0, 10).entries()) {
+      const again = await clf.predict(t);
+      again.joint.forEach((p, k) => assert.ok(Math.abs(p - together[r]!.joint[k]!) < 1e-6));
+    }
+    await clf.release();
+  });
+
   it('refuses a model trained with another feature version', async () => {
     const other = join(dir, 'other');
     writeClassifier(other, trained);

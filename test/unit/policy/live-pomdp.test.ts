@@ -9,7 +9,7 @@ import { validateConfig, ConfigError } from '../../../router/config/load.js';
 import { fitModel, PomdpPolicy, TierCostEstimator, type LabelledOutcome } from '../../../router/policy/pomdp/index.js';
 import { modelFromParams, paramsFromModel, readPomdpParams, writePomdpParams, type PomdpParams } from '../../../router/policy/pomdp/params.js';
 import type { CascadeView, RoutingState } from '../../../router/policy/types.js';
-import { prepareRouting, PomdpRouting } from '../../../router/server/routing.js';
+import { prepareRouting, PomdpRouting, quantiseLambda } from '../../../router/server/routing.js';
 import { RoutingModelLoader } from '../../../router/server/routing-models.js';
 import { seededRng } from '../../../router/sim/rng.js';
 
@@ -120,6 +120,20 @@ describe('PomdpPolicy with live inputs', () => {
     assert.deepEqual(e1.decision, p.decide({ ...st, observations: [{ tier: 0, answer: 'no letter here', confidence: 0, verifierSamples: 8 }] }));
   });
 
+  it('keeps first decisions per (prior, lambda, costs): a prior seen before is a lookup', () => {
+    const p = new PomdpPolicy({ model, costs: { answer: [0.1, 0.2, 2], verify: [0.3, 0.5, 5] }, lambda: 0.05, maxRootPlans: 2 });
+    const at = (perTier: number[]): RoutingState => ({ cascade, query: '', prior: { perTier }, observations: [] });
+    const first = p.decide(at([0.3, 0.2, 0.4]));
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) assert.deepEqual(p.decide(at([0.3, 0.2, 0.4])), first);
+    const perLookup = (performance.now() - t0) / 200;
+    assert.ok(perLookup < 0.2, `a repeated prior costs ${perLookup.toFixed(4)} ms`);
+    // Bounded: older priors are dropped, and decide the same when solved again.
+    p.decide(at([0.5, 0.2, 0.4]));
+    p.decide(at([0.6, 0.2, 0.4]));
+    assert.deepEqual(p.decide(at([0.3, 0.2, 0.4])), first);
+  });
+
   it('a quantised prior shares solvers between nearly equal priors, with the same decisions on the grid', () => {
     const q = new PomdpPolicy({ model, costs: { answer: [0.1, 0.2, 2], verify: [0.3, 0.5, 5] }, lambda: 0.05, priorQuantum: 0.02 });
     const exact = new PomdpPolicy({ model, costs: { answer: [0.1, 0.2, 2], verify: [0.3, 0.5, 5] }, lambda: 0.05 });
@@ -178,6 +192,24 @@ describe('prepareRouting', () => {
     writeFileSync(join(dir, 'manifest.json'), '{}');
     await assert.rejects(prepareRouting(base({ policy: { type: 'pomdp', model: dir, classifier: true } }), loader), /policy\.model: cannot load .*manifest format/);
     rmSync(join(dir, 'manifest.json'));
+  });
+
+  it('publishes its cost estimate to the policy every costs.publishSeconds, and a budget lambda in 2% steps', async () => {
+    let now = 0;
+    const cfg = base({ policy: { type: 'pomdp', model: dir, classifier: false, costs: { publishSeconds: 10 } } });
+    const r = (await prepareRouting(cfg, loader, undefined, 'test', () => now)).get('ladder') as PomdpRouting;
+    const call = (gpuSeconds: number) => ({ tier: 't2', index: 2, outcome: 'answered' as const, confidence: null, verifierSamples: 0, answerSeconds: 1, verifySeconds: 0, gpuSeconds, answerGpuSeconds: gpuSeconds, verifyGpuSeconds: 0, reason: '' });
+    const finish = (gpuSeconds: number) => r.finished({ body: {}, tierIndex: 2, tier: 't2', confidence: null, reason: '', gpuSeconds, steps: [call(gpuSeconds)], policySeconds: 0 });
+    for (let i = 0; i < 5; i++) finish(40);
+    const describe = () => r.describe() as { costs: { answer_gpu_seconds: number[]; estimate_answer_gpu_seconds: number[] } };
+    assert.equal(describe().costs.answer_gpu_seconds[2], 2, 'not yet published: the policy still prices the fitted value');
+    assert.ok(describe().costs.estimate_answer_gpu_seconds[2]! > 20);
+    now = 10_000;
+    finish(40);
+    assert.equal(describe().costs.answer_gpu_seconds[2], describe().costs.estimate_answer_gpu_seconds[2]);
+    assert.equal((r.policy.describe().answerCost as number[])[2], Number(describe().costs.answer_gpu_seconds[2]!.toPrecision(3)));
+    assert.equal(quantiseLambda(0.05), quantiseLambda(0.0502));
+    assert.ok(Math.abs(quantiseLambda(0.05) / 0.05 - 1) <= 0.01 && quantiseLambda(0) === 0);
   });
 
   it('holds a GPU-seconds budget: lambda rises while requests cost more than the target', async () => {
