@@ -23,6 +23,7 @@ import {
   stopAll, stopChild, tempDir, waitForOutput, freePort, type RouterProc, type Sim,
 } from './procs.js';
 import { renderMarkdown } from './report.js';
+import { runPinnedDecisionBench } from './decision-latency.js';
 
 export const TARGETS = { p50OverheadMs: 1, p99OverheadMs: 5, routedReqPerSec: 3000, rate: 500 } as const;
 
@@ -636,6 +637,10 @@ async function main(): Promise<void> {
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   console.log(`\n${md}`);
   console.log(`Written: ${base}.md and ${base}.json`);
+
+  console.log('\nD. routing decision latency (featurize + ONNX + POMDP), one core: test/bench/decision-latency.ts');
+  const code = await runPinnedDecisionBench(s.outDir, s.quick);
+  if (code !== 0) throw new Error(`decision latency benchmark exited ${code}`);
 }
 
 if (process.env.NODE_TEST_CONTEXT) {
