@@ -184,10 +184,14 @@ export function toDense<T extends Float32Array>(x: SparseVector, dim: number, ou
 }
 
 /**
- * The text the classifier sees for a data row: the prompt a tier is sent (formatMmluPrompt, question and
- * lettered options), so that a row in training and the same prompt in serving featurize identically.
+ * The text the classifier sees for a data row, the same text the router featurizes when that prompt arrives
+ * (the last user message of a chat request, or a completion's prompt), so that training and serving agree:
+ *   - a multiple-choice row (options given): the prompt a tier is sent, formatMmluPrompt (question and lettered
+ *     options), which is what the demo and an MMLU-style client send as the user message;
+ *   - a row without options (logged chat traffic): the question text as it is.
  */
 export function rowText(row: Pick<EvalRow, 'question' | 'options' | 'key'>): string {
   if (typeof row.question !== 'string') throw new Error(`row ${row.key}: no question text; the classifier needs question (and options)`);
-  return formatMmluPrompt({ question: row.question, options: row.options ?? [] });
+  if (!row.options || row.options.length === 0) return row.question;
+  return formatMmluPrompt({ question: row.question, options: row.options });
 }

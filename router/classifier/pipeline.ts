@@ -222,7 +222,7 @@ export function trainClassifier(rows: readonly EvalRow[], tiers: string[], dataN
     denseFeatures: [...DENSE_FEATURE_NAMES],
     tiers,
     outcomes: outcomeLabels(N),
-    text: 'formatMmluPrompt(question, options) for data rows; the prompt text as sent at serving time',
+    text: 'rowText: formatMmluPrompt(question, options) for rows with options, else the question as is; at serving time the router featurizes the last user message of a chat request, or the completion prompt',
     onnx: { file: MODEL_FILE, input: INPUT_NAME, outputs: { joint: JOINT_OUTPUT, tierProbs: MARGINAL_OUTPUT }, irVersion: IR_VERSION, opset: OPSET, bytes: 0, sha256: '' },
     training: {
       data: dataName,

@@ -15,6 +15,8 @@ import { OnnxQueryClassifier } from '../../../router/classifier/runtime.js';
 import { mulberry32 } from '../../../router/classifier/train.js';
 import { loadClassifier } from '../../../router/train/extensions.js';
 import type { EvalRow } from '../../../router/train/rows.js';
+import { chatQuery } from '../../../router/cascade/query.js';
+import type { ChatRequest } from '../../../router/api/requests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tiermix-classifier-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,6 +91,12 @@ describe('featurizer', () => {
     const r = rows[1]!;
     assert.match(rowText(r), /^Question: Question 1 about .*\nOptions:\nA\. alpha\nB\. beta/);
     assert.throws(() => rowText({ key: '9', question: undefined }), /no question text/);
+    // Logged chat traffic (no options): the text is the message itself, as the router featurizes a chat
+    // request's last user message (router/cascade/query.ts).
+    const message = 'Summarise the causes of the French Revolution in two sentences.';
+    const served = chatQuery({ model: 'ladder', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: message }] } as ChatRequest).query;
+    assert.equal(rowText({ key: '1', question: message, options: [] }), served);
+    assert.deepEqual([...featurize(rowText({ key: '1', question: message }), { hashBits: 10 }).values], [...featurize(served, { hashBits: 10 }).values]);
   });
 });
 
