@@ -177,9 +177,11 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
   });
 
   it('under load, tiers scale up: replicas grow, new pods become processes, the router lists and uses them', async (t) => {
-    // Three routed requests, then one pinned to the 13B tier: the router escalates few of these questions, so the
-    // pinned share gives a second tier enough load to scale too.
-    load = startLoad({ baseURL: `${routerUrl}/v1`, models: [CASCADE, CASCADE, CASCADE, routerTier('llama-2-13b')], prompts: await prompts(300, data), concurrency: CONCURRENCY });
+    // Mostly routed requests, plus some pinned to a tier (`model: ladder/<tier>`): the router escalates few of these
+    // questions, so a quarter pinned to the 13B tier gives a second tier enough load to scale, and one in eight
+    // pinned to the 70B tier makes every tier answer.
+    const [routed, mid, top] = [CASCADE, routerTier('llama-2-13b'), routerTier('llama-2-70b')];
+    load = startLoad({ baseURL: `${routerUrl}/v1`, models: [routed, routed, mid, routed, routed, mid, routed, top], prompts: await prompts(300, data), concurrency: CONCURRENCY });
     loadStartMs = Date.now();
     const deploymentOf = async (tier: string) => apps().readNamespacedDeployment({ name: `${CASCADE}-${tier}`, namespace: NAMESPACE });
     const maxOf = (tier: string) => exampleLadder(NAMESPACE).spec.tiers.find((x) => x.name === tier)!.replicas.max;
@@ -203,6 +205,8 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
           return true;
         }, { timeoutMs: 20_000 });
         timings.add(`load started -> every ${tier} pod serving`, Date.now() - loadStartMs);
+        const startups = kubelet.pods().filter((r) => pods.some((p) => p.metadata?.uid === r.uid)).map((r) => r.startupMs);
+        t.diagnostic(`${tier}: process spawn -> /health answered (ms) per pod: ${startups.join(', ')}`);
       }),
     );
     const mc = await cascade();
@@ -301,7 +305,7 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
     assert.deepEqual(s.errors, []);
     assert.equal(s.failed, 0);
     assert.ok(s.sent >= 100, `enough traffic (${s.sent})`);
-    assert.ok((s.byTier[routerTier('mistral-7b')] ?? 0) > 0);
+    for (const tier of TIERS) assert.ok((s.byTier[routerTier(tier)] ?? 0) > 0, `${tier} answered`);
     assert.deepEqual(errors.filter((e) => !/ECONNRESET|socket hang up/.test(String(e))), [], 'the kubelet\'s API calls succeeded');
   });
 });

@@ -62,6 +62,8 @@ export interface PodRunInfo {
   restarts: number;
   ready: boolean;
   terminating: boolean;
+  /** Milliseconds from the current process's spawn to its first passed probe (undefined until then). */
+  startupMs: number | undefined;
 }
 
 export interface ProcessKubelet {
@@ -92,6 +94,8 @@ interface PodRun {
   readySince: string;
   /** The probe passed since the last (re)start: the container has started (its startupProbe is the same GET). */
   started: boolean;
+  spawnedAtMs: number;
+  startupMs: number | undefined;
   failures: number;
   probing: boolean;
   terminating: boolean;
@@ -199,6 +203,8 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
     run.child = child;
     run.startedAt = rfc3339();
     run.started = false;
+    run.spawnedAtMs = Date.now();
+    run.startupMs = undefined;
     run.failures = 0;
     const pid = child.pid;
     if (pid !== undefined) guard.watch(pid);
@@ -240,6 +246,7 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
       if (ok) {
         run.failures = 0;
         run.started = true;
+        run.startupMs ??= Date.now() - run.spawnedAtMs;
         setReady(run, true);
       } else if (++run.failures >= run.proc.failureThreshold) {
         setReady(run, false);
@@ -267,6 +274,8 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
       ready: false,
       readySince: now,
       started: false,
+      spawnedAtMs: Date.now(),
+      startupMs: undefined,
       failures: 0,
       probing: false,
       terminating: false,
@@ -371,6 +380,7 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
         ip: r.ip,
         pid: r.child && r.child.exitCode === null && r.child.signalCode === null ? r.child.pid : undefined,
         restarts: r.restarts,
+        startupMs: r.startupMs,
         ready: r.ready,
         terminating: r.terminating,
       })),
