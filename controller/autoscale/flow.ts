@@ -35,8 +35,13 @@ export function pushCounters(history: readonly CounterSnapshot[], counters: Casc
   return next.slice(drop);
 }
 
-/** Shares and service times over the window; tiers with too little traffic keep `previous` (or 0 / null). */
-export function estimateFlow(history: readonly CounterSnapshot[], previous: FlowEstimate | null, s: FlowSettings = DEFAULT_FLOW_SETTINGS): FlowEstimate | null {
+/**
+ * Shares and service times over the window; tiers with too little traffic keep `previous` (or 0 / null). A
+ * tier marked in `queued` (vLLM queued there inside the window) keeps its previous seconds per request: the
+ * router's upstream seconds include vLLM's queue, and a tier that queued would otherwise look as if every
+ * request stayed there that much longer (pre-scaling would then size it for a backlog long gone).
+ */
+export function estimateFlow(history: readonly CounterSnapshot[], previous: FlowEstimate | null, s: FlowSettings = DEFAULT_FLOW_SETTINGS, queued: readonly boolean[] = []): FlowEstimate | null {
   const first = history[0];
   const last = history.at(-1);
   if (!first || !last || first === last) return previous;
@@ -55,7 +60,8 @@ export function estimateFlow(history: readonly CounterSnapshot[], previous: Flow
     }
     share.push(row);
     const secs = last.counters.upstreamSeconds[k]! - (first.counters.upstreamSeconds[k] ?? 0);
-    secondsPerArrival.push(enough && secs > 0 ? secs / arr : (previous?.secondsPerArrival[k] ?? null));
+    const kept = previous?.secondsPerArrival[k] ?? null;
+    secondsPerArrival.push(enough && secs > 0 && !(queued[k] && kept !== null) ? secs / arr : kept);
     arrivals.push(enough ? arr : (previous?.arrivals[k] ?? 0));
   }
   return { share, secondsPerArrival, arrivals };

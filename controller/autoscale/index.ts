@@ -1,23 +1,40 @@
 // The autoscaler: pure strategies over router load (tiermix's cascade-aware one and the KubeAI baseline),
-// the flow estimate behind pre-scaling, the GPU-cap allocation and the routing cost signal.
+// the capacity model behind sizing by what replicas can run, the flow estimate behind pre-scaling, the
+// scale-down stabilisation, the GPU-cap allocation and the routing cost signal.
 import type { CascadeTierSpec } from '../api/types.js';
-import type { TierInput } from './types.js';
+import type { EngineReading, TierInput } from './types.js';
 
 export * from './types.js';
 export { decideCascade, initialCascadeState, tiermixStrategy, DEFAULT_TIERMIX_SETTINGS, type TiermixSettings } from './tiermix-strategy.js';
 export { kubeaiStrategy, KUBEAI_DEFAULTS, type KubeaiSettings, type KubeaiState } from './kubeai-strategy.js';
 export { allocateUnderCap, nextCostMultiplier, DEFAULT_CAP_SETTINGS, type Allocation, type CapSettings } from './gpu-cap.js';
 export { estimateFlow, expectedLoad, pushCounters, DEFAULT_FLOW_SETTINGS, type FlowSettings, type Inflow } from './flow.js';
+export { capacityOf, dispersionIndex, emptyCapacityState, latencyLine, observeEngines, planByCapacity, seqsPerCall, DEFAULT_CAPACITY_SETTINGS, type CapacityPlan, type CapacitySettings } from './capacity.js';
+export { fitLatency, itlAt, settledBatch, type LatencyLine, type LatencyPrior } from './latency-model.js';
+export { observeColdStart, stabilise } from './stabilise.js';
 
 /** spec.tiers[].autoscaling defaults (documented in controller/api/types.ts). */
 export const DEFAULT_TARGET_IN_FLIGHT_PER_REPLICA = 8;
 export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 120;
 
+/** vLLM's --max-num-seqs from the tier's extra arguments ("--max-num-seqs 64" or "--max-num-seqs=64"); undefined = not set. */
+export function maxNumSeqsOf(spec: Pick<CascadeTierSpec, 'vllm'>): number | undefined {
+  const args = spec.vllm?.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = a === '--max-num-seqs' ? args[i + 1] : a.startsWith('--max-num-seqs=') ? a.slice('--max-num-seqs='.length) : undefined;
+    const n = v === undefined ? NaN : Number(v);
+    if (Number.isInteger(n) && n > 0) return n;
+  }
+  return undefined;
+}
+
 /** A tier's spec plus what was observed, as the strategies read it. */
 export function tierInput(
   spec: CascadeTierSpec,
-  observed: { current: number; ready: number; inFlight: number | null; waiting?: number | null },
+  observed: { current: number; ready: number; inFlight: number | null; waiting?: number | null; engines?: readonly EngineReading[] | null },
 ): TierInput {
+  const maxNumSeqs = maxNumSeqsOf(spec);
   return {
     name: spec.name,
     gpusPerReplica: spec.gpusPerReplica,
@@ -25,6 +42,7 @@ export function tierInput(
     max: spec.replicas.max,
     targetInFlightPerReplica: spec.autoscaling?.targetInFlightPerReplica ?? DEFAULT_TARGET_IN_FLIGHT_PER_REPLICA,
     scaleDownDelaySeconds: spec.autoscaling?.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+    ...(maxNumSeqs !== undefined ? { maxNumSeqs } : {}),
     ...observed,
   };
 }

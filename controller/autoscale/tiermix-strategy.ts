@@ -13,11 +13,13 @@
 //                 recommendation of the last scaleDownDelaySeconds was lower, and then their maximum
 //                 (stabilisation: no flapping, one step down to what the whole window needed)
 // Then spec.maxGpus is applied across the tiers (gpu-cap.ts) and the routing cost signal computed.
+import { DEFAULT_CAPACITY_SETTINGS, meanRunning, observeEngines, planByCapacity, seqsPerCall, type CapacitySettings } from './capacity.js';
 import { estimateDemand, type DemandEstimate } from './demand.js';
 import { allocateUnderCap, DEFAULT_CAP_SETTINGS, nextCostMultiplier, type CapSettings } from './gpu-cap.js';
 import { DEFAULT_FLOW_SETTINGS, estimateFlow, expectedLoad, pushCounters, type FlowSettings, type Inflow } from './flow.js';
-import type { CascadeInput, CascadeState, CounterSnapshot, RoutingCostSignal, ScalingDecision, ScalingStrategy, TierInput, TierState } from './types.js';
-import { coveredMs, maxOf, mean, pushSample, type Sample } from './window.js';
+import type { CapacityState, CascadeInput, CascadeState, CounterSnapshot, RoutingCostSignal, ScalingDecision, ScalingStrategy, TierInput, TierState } from './types.js';
+import { observeColdStart, stabilise } from './stabilise.js';
+import { mean, pushSample, type Sample } from './window.js';
 
 export interface TiermixSettings {
   /** Window of the in-flight moving average. */
@@ -28,12 +30,19 @@ export interface TiermixSettings {
   burstThreshold: number;
   /** A backlog should be gone within this long (sizes the extra replicas it needs). */
   drainSeconds: number;
+  /** Follow a drop of the short window below the average as fast as a burst (still subject to the scale-down delay). */
+  fastDown: boolean;
+  /** Hold replicas for the tier's measured cold start before scaling down, when that is longer than its scale-down delay. */
+  coldStartAwareHold: boolean;
   /** Size bursts by demand, not by backlog (off = the short window's plain average). */
   backlogAware: boolean;
   /** Add the load expected from lower tiers' escalations (off = per-tier only, for comparisons). */
   prescale: boolean;
   /** Use vllm:num_requests_waiting, when given, to lower the target to what a replica really runs. */
   saturationGuard: boolean;
+  /** Size tiers by their replicas' measured capacity when engine readings come with the input (capacity.ts). */
+  capacitySizing: boolean;
+  capacity: CapacitySettings;
   flow: FlowSettings;
   cap: CapSettings;
 }
@@ -44,8 +53,12 @@ export const DEFAULT_TIERMIX_SETTINGS: Readonly<TiermixSettings> = {
   burstThreshold: 0.2,
   drainSeconds: 120,
   backlogAware: true,
+  fastDown: true,
+  coldStartAwareHold: true,
   prescale: true,
   saturationGuard: true,
+  capacitySizing: true,
+  capacity: DEFAULT_CAPACITY_SETTINGS,
   flow: DEFAULT_FLOW_SETTINGS,
   cap: DEFAULT_CAP_SETTINGS,
 };
@@ -64,6 +77,9 @@ interface TierLoad {
   samples: Sample[];
   waiting: Sample[];
   serviceS: number | null;
+  capacity: CapacityState | undefined;
+  /** The burst estimate was taken (its service time belongs to the short window's batch sizes). */
+  burst: boolean;
   /** null = no reading at all yet. */
   own: number | null;
   text: string;
@@ -74,9 +90,19 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
   const samples = t.inFlight === null ? (prev?.samples ?? []) : pushSample(prev?.samples ?? [], t.inFlight, nowMs, keepMs);
   const waiting = t.waiting === null || t.waiting === undefined ? (prev?.waiting ?? []) : pushSample(prev?.waiting ?? [], t.waiting, nowMs, keepMs);
   const serviceS = prev?.serviceS ?? null;
-  if (samples.length === 0) return { samples, waiting, serviceS, own: null, text: '' };
-  const avg = mean(since(samples, nowMs - s.averageWindowSeconds * 1000));
+  const capacity = s.capacitySizing && (t.engines || prev?.capacity) ? observeEngines(prev?.capacity, t, nowMs, keepMs, s.capacity) : prev?.capacity;
+  if (samples.length === 0) return { samples, waiting, serviceS, capacity, burst: false, own: null, text: '' };
+  const from = nowMs - s.averageWindowSeconds * 1000;
+  let avg = mean(since(samples, from));
   let text = `in-flight ${f1(avg)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
+  // With engine readings, the load is what runs in the vLLM batches: queued calls are a backlog (sized by
+  // the burst estimate below), and an average over a queue that has drained would keep the tier large.
+  const perCall = capacity && t.engines && t.engines.length > 0 ? seqsPerCall(capacity) : null;
+  const running = perCall !== null ? meanRunning(capacity!, from) : null;
+  if (perCall !== null && running !== null) {
+    avg = running / perCall;
+    text = `running ${f1(avg)} calls (${s.averageWindowSeconds}s avg of ${f1(running)} sequences in vLLM batches, ${f1(perCall)} per call)`;
+  }
   const short = since(samples, nowMs - s.burstWindowSeconds * 1000);
   let est: DemandEstimate | null = null;
   if (s.backlogAware && short.length >= 2) {
@@ -93,20 +119,28 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
   }
   const burst = est?.load ?? mean(short);
   let own = avg;
+  let isBurst = false;
   // A burst must stand out from the average by burstThreshold and by two standard deviations of Poisson
   // noise (sqrt of the average), or a short window's noise alone scales small tiers up and down.
   if (burst > avg + Math.max(avg * s.burstThreshold, 2 * Math.sqrt(avg))) {
     own = burst;
+    isBurst = true;
     text = est
       ? `burst: ${f1(est.rate)} calls/s x ${f1(est.serviceS)}s = ${f1(est.demand)} in flight${est.backlog > 0 ? ` + backlog ${f1(est.backlog)} over ${s.drainSeconds}s` : ''} (${s.burstWindowSeconds}s; avg ${f1(avg)})`
       : `burst: in-flight ${f1(burst)} (${s.burstWindowSeconds}s avg; ${s.averageWindowSeconds}s avg ${f1(avg)})`;
+  }
+  // The same test downwards: a load that fell well below the average (a burst ended) is followed at once, so
+  // that only the scale-down window, not the averaging window as well, stands between it and fewer replicas.
+  else if (s.fastDown && burst < avg - Math.max(avg * s.burstThreshold, 2 * Math.sqrt(avg)) && (t.waiting ?? 0) === 0) {
+    own = burst;
+    text = `drop: ${est ? `${f1(est.rate)} calls/s x ${f1(est.serviceS)}s = ${f1(est.demand)} in flight` : `in-flight ${f1(burst)}`} (${s.burstWindowSeconds}s; avg ${f1(avg)})`;
   }
   // Replicas still loading and no measured rate: the backlog they will serve must not ask for more of them.
   if (!est && t.current > t.ready && own > t.current * t.targetInFlightPerReplica) {
     own = t.current * t.targetInFlightPerReplica;
     text += `; ${t.current - t.ready} replicas still loading, no rate measured yet: held at ${t.current}`;
   }
-  return { samples, waiting, serviceS: est?.serviceS ?? serviceS, own, text };
+  return { samples, waiting, serviceS: est?.serviceS ?? serviceS, capacity, burst: isBurst, own, text };
 }
 
 interface TierStep {
@@ -121,24 +155,41 @@ function inflowText(parts: readonly Inflow[], tiers: readonly TierInput[]): stri
 }
 
 function stepTier(t: TierInput, load: TierLoad, expected: number, inflow: number, parts: readonly Inflow[], tiers: readonly TierInput[], prev: TierState | undefined, nowMs: number, s: TiermixSettings): TierStep {
-  const base = { samples: load.samples, waiting: load.waiting, serviceS: load.serviceS };
+  const base = { samples: load.samples, waiting: load.waiting, serviceS: load.serviceS, ...(load.capacity ? { capacity: load.capacity } : {}) };
   if (load.own === null && inflow <= 0) {
     const keep = clamp(t.current, t);
-    return { state: { ...base, recommendations: prev?.recommendations ?? [] }, recommended: keep, desired: keep, reason: [`no in-flight reading yet: keeping ${keep}`] };
+    const coldStart = observeColdStart(prev?.coldStart, t.current, t.ready, nowMs);
+    return { state: { ...base, recommendations: prev?.recommendations ?? [], coldStart }, recommended: keep, desired: keep, reason: [`no in-flight reading yet: keeping ${keep}`] };
   }
   const own = load.own ?? 0;
   let why = load.text || 'no in-flight reading';
   if (inflow > own) why += `, pre-scaled to ${f1(inflow)} expected from ${inflowText(parts, tiers)}`;
-  let target = t.targetInFlightPerReplica;
   const inFlight = t.inFlight ?? 0;
-  const waiting = t.waiting ?? 0;
-  if (s.saturationGuard && waiting > 0 && t.ready > 0 && inFlight > waiting && (inFlight - waiting) / t.ready < target) {
-    // vLLM queues although replicas run fewer than the target (KV cache or max-num-seqs bound): size for what they run.
-    target = (inFlight - waiting) / t.ready;
-    why += ` / ${f1(target)} (replicas saturate there: ${f1(waiting)} waiting in vLLM)`;
-  } else why += ` / target ${target}`;
-  let rec = Math.ceil(expected / target - 1e-9);
-  why += ` -> ${rec}`;
+  const plan =
+    s.capacitySizing && load.capacity && t.engines && t.engines.length > 0
+      ? planByCapacity({
+          demandCalls: expected,
+          state: load.capacity,
+          tier: t,
+          batchFromMs: nowMs - (load.burst ? s.burstWindowSeconds : s.averageWindowSeconds) * 1000,
+          s: s.capacity,
+        })
+      : null;
+  let rec: number;
+  if (plan) {
+    rec = plan.replicas;
+    why += `; ${plan.text}`;
+  } else {
+    let target = t.targetInFlightPerReplica;
+    const waiting = t.waiting ?? 0;
+    if (s.saturationGuard && waiting > 0 && t.ready > 0 && inFlight > waiting && (inFlight - waiting) / t.ready < target) {
+      // vLLM queues although replicas run fewer than the target (KV cache or max-num-seqs bound): size for what they run.
+      target = (inFlight - waiting) / t.ready;
+      why += ` / ${f1(target)} (replicas saturate there: ${f1(waiting)} waiting in vLLM)`;
+    } else why += ` / target ${target}`;
+    rec = Math.ceil(expected / target - 1e-9);
+    why += ` -> ${rec}`;
+  }
   if (t.current === 0 && (inFlight > 0 || expected > 0)) {
     // The router holds requests for a tier with no replicas (scaleFromZero.holdSeconds): start one at once.
     rec = Math.max(rec, 1);
@@ -147,28 +198,29 @@ function stepTier(t: TierInput, load: TierLoad, expected: number, inflow: number
   const reason = [why];
   const recommended = clamp(rec, t);
   if (recommended !== rec) reason.push(`clamped to [${t.min}, ${t.max}]: ${recommended}`);
-  const delayMs = t.scaleDownDelaySeconds * 1000;
-  const recommendations = pushSample(prev?.recommendations ?? [], recommended, nowMs, delayMs);
-  let desired = recommended;
-  if (recommended < t.current) {
-    const covered = coveredMs(recommendations, nowMs);
-    const peak = maxOf(recommendations);
-    if (covered >= delayMs && peak < t.current) {
-      desired = peak;
-      reason.push(`scale down ${t.current} -> ${desired}: lower for ${t.scaleDownDelaySeconds}s`);
-    } else {
-      desired = t.current;
-      reason.push(`holding ${t.current}: scale down after ${t.scaleDownDelaySeconds}s of lower recommendations (${Math.round(Math.min(covered, delayMs) / 1000)}s so far${peak >= t.current ? `, up to ${peak} in the window` : ''})`);
-    }
-  } else if (recommended > t.current) reason.push(`scale up ${t.current} -> ${recommended}`);
-  return { state: { ...base, recommendations }, recommended, desired, reason };
+  const coldStart = observeColdStart(prev?.coldStart, t.current, t.ready, nowMs);
+  const st = stabilise({
+    current: t.current,
+    recommended,
+    previous: prev?.recommendations ?? [],
+    delaySeconds: t.scaleDownDelaySeconds,
+    coldStartSeconds: s.coldStartAwareHold ? coldStart.seconds : null,
+    nowMs,
+  });
+  reason.push(...st.reason);
+  return { state: { ...base, recommendations: st.recommendations, coldStart }, recommended, desired: st.desired, reason };
+}
+
+/** Tiers where vLLM queued inside the window (their upstream seconds include queue time). */
+function queuedSince(loads: readonly TierLoad[], fromMs: number): boolean[] {
+  return loads.map((l) => (l.capacity?.lastQueueAtMs ?? -Infinity) >= fromMs || since(l.waiting, fromMs).some((w) => w.value > 0));
 }
 
 /** One tick of the tiermix strategy for one cascade. */
 export function decideCascade(input: CascadeInput, state: CascadeState, nowMs: number, s: TiermixSettings = DEFAULT_TIERMIX_SETTINGS) {
   const counterHistory = input.counters ? pushCounters(state.counterHistory, input.counters, nowMs, { ...s.flow, windowSeconds: Math.max(s.flow.windowSeconds, s.burstWindowSeconds) }) : state.counterHistory;
-  const flow = estimateFlow(counterHistory, state.flow, s.flow);
   const loads = input.tiers.map((t, k) => tierLoad(t, k, state.tiers[t.name], counterHistory, nowMs, s));
+  const flow = estimateFlow(counterHistory, state.flow, s.flow, queuedSince(loads, nowMs - s.flow.windowSeconds * 1000));
   const own = loads.map((l) => l.own ?? 0);
   const load = s.prescale ? expectedLoad(own, flow) : { expected: own, inflow: own.map(() => 0), parts: own.map((): Inflow[] => []) };
   const steps = input.tiers.map((t, i) => stepTier(t, loads[i]!, load.expected[i]!, load.inflow[i]!, load.parts[i]!, input.tiers, state.tiers[t.name], nowMs, s));

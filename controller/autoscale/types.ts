@@ -20,6 +20,28 @@ export interface TierInput {
   inFlight: number | null;
   /** Optional saturation signal: vllm:num_requests_waiting summed over the tier's replicas. */
   waiting?: number | null;
+  /**
+   * Optional: one reading per ready replica of the tier's engine (vLLM /metrics). With these and a known
+   * capacity the tier is sized to what its replicas can run (capacity.ts) instead of by the fixed target.
+   */
+  engines?: readonly EngineReading[] | null;
+  /** Sequences one replica runs at once (vLLM --max-num-seqs) when the spec says; otherwise learned. */
+  maxNumSeqs?: number;
+}
+
+/** One vLLM replica's /metrics at one tick (the v1 engine's names; n > 1 requests count once per sequence). */
+export interface EngineReading {
+  /** Stable across ticks (its metrics URL): the cumulative counters are differenced per replica. */
+  id: string;
+  /** vllm:num_requests_running: sequences in the running batch. */
+  running: number;
+  /** vllm:num_requests_waiting. */
+  waiting: number;
+  /** vllm:kv_cache_usage_perc (0-1; gpu_cache_usage_perc on older versions); null = not exported. */
+  kvCacheUsage: number | null;
+  /** Cumulative vllm:inter_token_latency_seconds sum and count (time_per_output_token on older versions); null = not exported. */
+  itlSeconds: number | null;
+  itlCount: number | null;
 }
 
 /**
@@ -59,6 +81,52 @@ export interface TierState {
   recommendations: { atMs: number; value: number }[];
   /** Last measured seconds a call runs at this tier (demand.ts), kept for ticks where nothing completes. */
   serviceS: number | null;
+  /** What the engine readings taught about the tier's replicas (capacity.ts); absent until the first reading. */
+  capacity?: CapacityState;
+  /** How long the tier's replicas take to become Ready (stabilise.ts); absent until it first scaled up. */
+  coldStart?: ColdStart;
+}
+
+export interface ColdStart {
+  /** Since when more replicas are asked for than are Ready (null = not measuring), and how many were Ready then. */
+  loadingSinceMs: number | null;
+  readyAtStart: number;
+  /** This scale-up was measured; the next measurement starts once all replicas are Ready. */
+  measured: boolean;
+  /** Measured seconds from asked for to Ready (smoothed); null = not seen yet. */
+  seconds: number | null;
+}
+
+/** Exponentially weighted sums of a least-squares line y = a + c x (latency-model.ts). */
+export interface WeightedSums {
+  w: number;
+  x: number;
+  y: number;
+  xx: number;
+  xy: number;
+}
+
+/** Per tier memory of the capacity model (capacity.ts). */
+export interface CapacityState {
+  /** Inter-token latency (s) against sequences running on the replica: how much slower a fuller batch runs. */
+  latency: WeightedSums;
+  /** Running sequences of replicas seen queueing (vLLM waiting > 0 with the batch below max-num-seqs): decayed mean. */
+  saturation: { w: number; sum: number };
+  /** Sequences a fully used KV cache would hold, from usage per running sequence: decayed mean. */
+  kvSeqs: { w: number; sum: number };
+  /** Sequences per router call (a verification with n = 8 runs 8): decayed ratio of sums. */
+  seqsPerCall: { seqs: number; calls: number };
+  /** Spread of one replica's batch about the recent mean (squared deviations, and the means they are about): decayed sums. */
+  dispersion: { dev2: number; mean: number };
+  /** Running sequences summed over replicas and per replica, at each tick inside the averaging window. */
+  slots: { atMs: number; value: number }[];
+  perReplica: { atMs: number; value: number }[];
+  /** Last cumulative counters and running per replica id (to difference the next tick against). */
+  last: Record<string, { itlSeconds: number; itlCount: number; running: number }>;
+  /** Last tick some replica queued (vLLM waiting > 0); null = never. */
+  lastQueueAtMs: number | null;
+  /** Last tick (for the decay). */
+  atMs: number;
 }
 
 /** Counter snapshots inside the rate window, oldest first. */

@@ -6,7 +6,8 @@ import type { CascadeTierSpec, ModelCascade } from '../api/types.js';
 import { initialCascadeState, tierInput, tiermixStrategy, type CascadeState, type RoutingCostSignal, type ScalingStrategy } from '../autoscale/index.js';
 import type { CascadeKey, ScalingDecision, ScalingSource } from '../runtime/hooks.js';
 import { cascadeCounters, type ScrapeResult } from '../signals/index.js';
-import { scrapeWaiting } from '../signals/scraper.js';
+import type { EngineReading } from '../autoscale/types.js';
+import { scrapeEngines } from '../signals/scraper.js';
 import type { GpuSecondsMeter } from './meter-source.js';
 import { cascadeKey } from '../plan/names.js';
 import { routerCascadeNames } from '../plan/router-config.js';
@@ -20,7 +21,10 @@ export interface ScaledCascade {
   routerTiers: readonly string[];
   /** Replicas the Deployments ask for and ready pods, per tier; missing = the loop's last decision (ready = that). */
   observed?: Record<string, { current: number; ready: number }>;
-  /** Optional per tier: vLLM /metrics URLs of its replicas, for the saturation guard (vllm:num_requests_waiting). */
+  /**
+   * Optional per tier: vLLM /metrics URLs of its ready replicas. Their readings (running, waiting, KV cache use,
+   * inter-token latency) size the tier by what its replicas can run (controller/autoscale/capacity.ts).
+   */
   vllmMetricsUrls?: Record<string, readonly string[]>;
 }
 
@@ -128,12 +132,13 @@ export class AutoscalerLoop implements ScalingSource {
   private async scaleCascade(c: ScaledCascade, scraped: ScrapeResult, nowMs: number): Promise<void> {
     const prev = this.kept.get(c.key);
     const reading = scraped.hasData ? scraped.reading : null;
-    const waiting = await this.waiting(c);
+    const engines = await this.engines(c);
     const tiers = c.spec.tiers.map((spec: CascadeTierSpec, i) => {
       const lastDesired = prev?.decisions[spec.name]?.desired ?? spec.replicas.min;
       const obs = c.observed?.[spec.name] ?? { current: lastDesired, ready: lastDesired };
       const inFlight = reading ? (reading.inFlight[c.routerTiers[i] ?? ''] ?? 0) : null;
-      return tierInput(spec, { ...obs, inFlight, waiting: waiting[spec.name] ?? null });
+      const e = engines[spec.name] ?? null;
+      return tierInput(spec, { ...obs, inFlight, waiting: e ? e.reduce((n, x) => n + x.waiting, 0) : null, engines: e });
     });
     const staleNote = !scraped.hasData ? `no router answered${scraped.staleNote ? ` (${scraped.staleNote})` : ''}` : scraped.staleNote;
     const out = this.strategy.decide(
@@ -167,10 +172,10 @@ export class AutoscalerLoop implements ScalingSource {
     if (changed) for (const l of this.listeners) l(c.key);
   }
 
-  private async waiting(c: ScaledCascade): Promise<Record<string, number | null>> {
-    const out: Record<string, number | null> = {};
-    for (const [tier, urls] of Object.entries(c.vllmMetricsUrls ?? {})) out[tier] = urls.length === 0 ? null : await scrapeWaiting(urls);
-    return out;
+  /** Engine readings per tier (null: no URLs, or none answered), all tiers scraped at once. */
+  private async engines(c: ScaledCascade): Promise<Record<string, EngineReading[] | null>> {
+    const entries = await Promise.all(Object.entries(c.vllmMetricsUrls ?? {}).map(async ([tier, urls]) => [tier, urls.length === 0 ? null : await scrapeEngines(urls)] as const));
+    return Object.fromEntries(entries);
   }
 }
 

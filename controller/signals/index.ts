@@ -2,4 +2,5 @@
 // autoscaler and the meter need, and a scraper that sums several routers and survives one being down.
 export { parsePrometheusText, PromParseError, type PromSample } from './prom-text.js';
 export { readRouter, sumReadings, cascadeCounters, vllmWaiting, pairKey, emptyReading, type RouterReading } from './router-reading.js';
-export { RouterScraper, combineScrapes, expandHeadless, fetchSamples, scrapeWaiting, type ScrapeResult, type ScraperOptions, type SourceStatus, type ScrapeAttempt } from './scraper.js';
+export { RouterScraper, combineScrapes, expandHeadless, fetchSamples, scrapeEngines, scrapeWaiting, type ScrapeResult, type ScraperOptions, type SourceStatus, type ScrapeAttempt } from './scraper.js';
+export { readEngine } from './engine-reading.js';

@@ -4,6 +4,8 @@
 // without an answer it is dropped (it is gone, e.g. scaled down). The note says which routers are stale.
 import { resolve4 } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { EngineReading } from '../autoscale/types.js';
+import { readEngine } from './engine-reading.js';
 import { parsePrometheusText, type PromSample } from './prom-text.js';
 import { readRouter, sumReadings, vllmWaiting, type RouterReading } from './router-reading.js';
 
@@ -149,4 +151,11 @@ export async function scrapeWaiting(metricsUrls: readonly string[], timeoutMs = 
   const got = await Promise.all(metricsUrls.map((u) => fetchSamples(u, timeoutMs).then(vllmWaiting, () => null)));
   const ok = got.filter((x): x is number => x !== null);
   return ok.length === 0 ? null : ok.reduce((s, x) => s + x, 0);
+}
+
+/** Each vLLM replica's engine reading (replicas that do not answer are left out); null when none answered. */
+export async function scrapeEngines(metricsUrls: readonly string[], timeoutMs = 2000): Promise<EngineReading[] | null> {
+  const got = await Promise.all(metricsUrls.map((u) => fetchSamples(u, timeoutMs).then((samples) => readEngine(u, samples), () => null)));
+  const ok = got.filter((x): x is EngineReading => x !== null);
+  return ok.length === 0 ? null : ok;
 }

@@ -39,6 +39,9 @@ export class Replica {
   inFlight = 0;
   queue: Call[] = [];
   busyS = 0;
+  /** Cumulative inter-token latency seconds and tokens (vLLM's histogram sum and count; added when a call ends). */
+  itlSeconds = 0;
+  itlCount = 0;
   /** Busy seconds before the measurement window (subtracted in gpuSecondsOf). */
   busyBefore = 0;
   private busySince: number | null = null;
@@ -95,6 +98,13 @@ export class TierSim {
     return this.active.reduce((n, r) => n + r.queue.length, 0);
   }
 
+  /** What each ready replica's vLLM /metrics would say (running and waiting in sequences, as vLLM v1 counts an n = 8 request). */
+  engineReadings(): { id: string; running: number; waiting: number; kvCacheUsage: null; itlSeconds: number; itlCount: number }[] {
+    return this.active
+      .filter((r) => r.ready)
+      .map((r) => ({ id: String(r.id), running: r.running, waiting: r.queue.reduce((n, c) => n + c.seqs, 0), kvCacheUsage: null, itlSeconds: r.itlSeconds, itlCount: r.itlCount }));
+  }
+
   submit(call: Call): void {
     this.inFlight++;
     const r = this.pick();
@@ -127,8 +137,14 @@ export class TierSim {
       r.setBusy(now);
       call.waited += now - call.submitAt;
       const ctx = { profile: this.model.profile, maxNumSeqs: max, running: r.running, timeScale: 1, slowFactor: 1 };
-      const serviceS = (prefillMs(call.promptTokens, ctx) + Math.max(0, call.outputTokens - 1) * interTokenMs(ctx)) / 1000;
-      this.q.at(now + serviceS, () => this.finish(r, call));
+      const itlS = interTokenMs(ctx) / 1000;
+      const serviceS = prefillMs(call.promptTokens, ctx) / 1000 + Math.max(0, call.outputTokens - 1) * itlS;
+      this.q.at(now + serviceS, () => {
+        const tokens = call.seqs * Math.max(0, call.outputTokens - 1);
+        r.itlCount += tokens;
+        r.itlSeconds += tokens * itlS;
+        this.finish(r, call);
+      });
     }
   }
 
@@ -174,13 +190,22 @@ export class TierSim {
     }
   }
 
+  /** Warm start: every replica asked for so far is Ready now (the simulation starts from a running cluster). */
+  readyNow(): void {
+    const now = this.q.now;
+    for (const r of this.active) {
+      r.readyAt = Math.min(r.readyAt, now);
+      this.becomeReady(r);
+    }
+  }
+
   /** Start of the measurement window: busy time so far is not counted. */
   markWindow(now: number): void {
     for (const r of this.all) r.busyBefore = r.busyUntil(Math.min(now, r.removedAt ?? now));
   }
 
   private becomeReady(r: Replica): void {
-    if (r.removedAt !== null) return;
+    if (r.removedAt !== null || r.ready) return;
     r.ready = true;
     const held = this.held.splice(0);
     const now = this.q.now;

@@ -21,8 +21,19 @@ export interface TierScaling {
 
 export type ScalingPolicy =
   | { kind: 'static'; name: string; replicas: number[] }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { kind: 'autoscaler'; name: string; strategy: ScalingStrategy<any>; scaleFromZeroOnArrival: boolean; saturationSignal: boolean };
+  | {
+      kind: 'autoscaler';
+      name: string;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      strategy: ScalingStrategy<any>;
+      scaleFromZeroOnArrival: boolean;
+      /** Pass vllm:num_requests_waiting summed per tier. */
+      saturationSignal: boolean;
+      /** Pass each ready replica's engine reading (running, waiting, inter-token latency counters). */
+      engineSignal?: boolean;
+      /** Pass each tier's max-num-seqs, as a spec with --max-num-seqs in its vLLM args would. */
+      maxNumSeqsHint?: boolean;
+    };
 
 export interface SimSettings {
   tiers: TierModel[];
@@ -64,6 +75,10 @@ export interface SimResult {
   waitP50: number;
   waitP95: number;
   waitP99: number;
+  /** Request latency, arrival to last token of its last call (queue wait included), in seconds. */
+  latencyP50: number;
+  latencyP95: number;
+  latencyMean: number;
   /** Requests whose queue wait exceeded the SLO. */
   violations: number;
   burstRequests: number;
@@ -82,6 +97,7 @@ export interface SimResult {
 
 interface Req {
   at: number;
+  doneAt: number | null;
   waited: number;
   held: boolean;
   waitByTier: number[];
@@ -103,13 +119,15 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
   tiers.forEach((t, i) => {
     t.scaleTo(policy.kind === 'static' ? policy.replicas[i]! : initial[i]!);
     // Warm start: the initial replicas are Ready at the start of the warm-up.
-    for (const r of t.active) r.readyAt = t0;
+    t.readyNow();
   });
   q.runUntil(t0);
 
   // What the router would count (cumulative): completed routed requests, escalations, upstream seconds.
   let completed = 0;
   const escalations = tiers.map(() => new Array<number>(n).fill(0));
+  // Answer calls started per tier (the router's tiermix_tier_requests_total{purpose="answer"}).
+  const tierRequests = new Array<number>(n).fill(0);
   const reqs: Req[] = [];
   const rng = seededRng(seed);
   const pathRng = seededRng(seed ^ 0x9a7b);
@@ -117,7 +135,7 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
 
   const startRequest = (at: number) => {
     const path = paths.paths[Math.floor(pathRng() * paths.paths.length)]!;
-    const req: Req = { at, waited: 0, held: false, waitByTier: [0, 0, 0] };
+    const req: Req = { at, doneAt: null, waited: 0, held: false, waitByTier: [0, 0, 0] };
     if (at >= 0) reqs.push(req);
     const steps: { tier: number; verify: boolean }[] = [];
     for (const tier of path.asked) {
@@ -127,11 +145,13 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
     let i = 0;
     const next = () => {
       if (i >= steps.length) {
+        req.doneAt = q.now;
         completed++;
         return;
       }
       const st = steps[i]!;
       if (i > 0 && !st.verify && steps[i - 1]!.tier !== st.tier) escalations[steps[i - 1]!.tier]![st.tier]!++;
+      if (!st.verify) tierRequests[st.tier]!++;
       i++;
       const A = paths.answerTokens[st.tier]!;
       const call: Call = {
@@ -195,6 +215,7 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
         reading.inFlight[t.model.name] = t.inFlight;
         reading.upstreamSeconds[t.model.name] = t.upstreamSeconds;
         reading.upstreamCalls[t.model.name] = t.completedCalls;
+        reading.tierRequests[t.model.name] = tierRequests[i]!;
         tiers.forEach((u, j) => (reading.escalations[pairKey(t.model.name, u.model.name)] = escalations[i]![j]!));
       });
       const input: CascadeInput = {
@@ -207,6 +228,8 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
           ready: t.readyCount,
           inFlight: t.inFlight,
           waiting: policy.saturationSignal ? t.waiting : null,
+          ...(policy.engineSignal ? { engines: t.engineReadings() } : {}),
+          ...(policy.maxNumSeqsHint ? { maxNumSeqs: t.model.profile.maxNumSeqs } : {}),
         })),
         counters: cascadeCounters(reading, s.tiers.map((t) => t.name)),
         ...(s.maxGpus !== undefined ? { maxGpus: s.maxGpus } : {}),
@@ -250,6 +273,7 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
   // Requests still running at the end are left out of the latency figures (their wait is not final).
   const done = reqs.filter((r) => r.at < end - 300);
   const waits = done.map((r) => r.waited).sort((a, b) => a - b);
+  const latencies = done.filter((r) => r.doneAt !== null).map((r) => r.doneAt! - r.at).sort((a, b) => a - b);
   const windows = new Map<number, number[]>();
   for (const r of done) {
     const w = Math.floor(r.at / s.sloWindowS);
@@ -284,6 +308,9 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
     waitP50: quantile(waits, 0.5),
     waitP95: quantile(waits, 0.95),
     waitP99: quantile(waits, 0.99),
+    latencyP50: quantile(latencies, 0.5),
+    latencyP95: quantile(latencies, 0.95),
+    latencyMean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
     violations: done.filter((r) => r.waited > s.sloWaitS).length,
     burstRequests: burst.length,
     burstViolations: burst.filter((r) => r.waited > s.sloWaitS).length,
