@@ -184,7 +184,7 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
     load = startLoad({ baseURL: `${routerUrl}/v1`, models: [routed, routed, mid, routed, routed, mid, routed, top], prompts: await prompts(300, data), concurrency: CONCURRENCY });
     loadStartMs = Date.now();
     const deploymentOf = async (tier: string) => apps().readNamespacedDeployment({ name: `${CASCADE}-${tier}`, namespace: NAMESPACE });
-    const maxOf = (tier: string) => exampleLadder(NAMESPACE).spec.tiers.find((x) => x.name === tier)!.replicas.max;
+    const scaled: Record<string, number> = {};
     await Promise.all(
       (['mistral-7b', 'llama-2-13b'] as const).map(async (tier) => {
         await waitFor(`Deployment ${CASCADE}-${tier} scaled above 1`, async () => ((await deploymentOf(tier)).spec?.replicas ?? 0) > 1, {
@@ -192,13 +192,15 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
           abort: controller!.died,
         });
         timings.add(`load started -> autoscaler raised ${tier}'s replicas`, Date.now() - loadStartMs);
-        const max = maxOf(tier);
-        const pods = await waitFor(`${max} Ready ${tier} pods, all in router.yaml`, async () => {
+        // However far the autoscaler goes (up to the tier's max): every replica it asked for Ready and listed.
+        const pods = await waitFor(`every ${tier} replica Ready and in router.yaml`, async () => {
+          const want = (await deploymentOf(tier)).spec?.replicas ?? 0;
           const ready = (await tierPods(tier)).filter(isReady);
           const listed = endpointsOf(tier);
-          return ready.length === max && ready.every((p) => listed.includes(`http://${p.status?.podIP}:8000`)) ? ready : undefined;
+          return want > 1 && ready.length === want && ready.every((p) => listed.includes(`http://${p.status?.podIP}:8000`)) ? ready : undefined;
         }, { timeoutMs: 45_000, abort: controller!.died, describe: () => endpointsOf(tier).join(' ') });
-        timings.add(`load started -> ${max} ${tier} pods Ready and in the router's configuration`, Date.now() - loadStartMs);
+        scaled[tier] = pods.length;
+        timings.add(`load started -> ${tier}'s ${pods.length} pods Ready and in the router's configuration`, Date.now() - loadStartMs);
         // Every replica, the new ones included, serves traffic through the router.
         await waitFor(`every ${tier} pod has served requests`, async () => {
           for (const p of pods) if (total(await scrape(`http://${p.status?.podIP}:8000/metrics`), 'vllm:request_success_total') === 0) return false;
@@ -212,9 +214,9 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
     const mc = await cascade();
     for (const tier of ['mistral-7b', 'llama-2-13b']) {
       const status = mc.status?.tiers?.find((x) => x.name === tier);
-      assert.equal(status?.desiredReplicas, maxOf(tier));
-      assert.match(status?.scalingReason ?? '', /in-flight .* \/ target \d -> \d+/);
-      t.diagnostic(`${tier}: ${status?.scalingReason}`);
+      assert.ok((status?.desiredReplicas ?? 0) > 1, `${tier} desired ${status?.desiredReplicas}`);
+      assert.match(status?.scalingReason ?? '', /\/ target \d+ -> \d+/, 'the reason shows the arithmetic');
+      t.diagnostic(`${tier}: ${scaled[tier]} replicas; ${status?.scalingReason}`);
     }
     const events = (await core().listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${CASCADE},reason=Scaled` })).items;
     for (const tier of ['mistral-7b', 'llama-2-13b']) {
@@ -278,7 +280,7 @@ describe('end to end: chart, controller, autoscaler, router and simulated tier p
     timings.add('pod deleted -> endpoint out of the router\'s configuration', Date.now() - deletedMs);
     await waitFor('a replacement pod Ready and listed', async () => {
       const ready = (await tierPods('mistral-7b')).filter(isReady);
-      return ready.length === pods.length && !ready.some((p) => p.metadata?.name === name) && ready.every((p) => endpointsOf('mistral-7b').includes(`http://${p.status?.podIP}:8000`));
+      return ready.length >= pods.length && !ready.some((p) => p.metadata?.name === name) && ready.every((p) => endpointsOf('mistral-7b').includes(`http://${p.status?.podIP}:8000`));
     }, { timeoutMs: 30_000 });
     timings.add('pod deleted -> replacement Ready and in the router\'s configuration', Date.now() - deletedMs);
     await waitFor(`pod ${name} gone`, async () => !(await tierPods('mistral-7b')).some((p) => p.metadata?.name === name), { timeoutMs: 15_000 });
