@@ -55,6 +55,8 @@ export function routerCascadeNames(cascades: readonly ModelCascade[]): Map<strin
 export interface RouterConfigInput {
   mc: ModelCascade;
   observed: ObservedTier[];
+  /** From the autoscaler when the cascade's GPU cap binds (ScalingSource.routingCostMultiplier); default 1. */
+  costMultiplier?: number;
 }
 
 /**
@@ -74,11 +76,11 @@ export function buildRouterConfig(cascades: readonly RouterConfigInput[], config
   if (verifier?.samples !== undefined || verifier?.temperature !== undefined) {
     out.verification = { ...((base.verification as Record<string, unknown> | undefined) ?? {}), samples: verifier.samples, temperature: verifier.temperature };
   }
-  out.cascades = valid.map(({ mc, observed }) => {
+  out.cascades = valid.map(({ mc, observed, costMultiplier }) => {
     const name = names.get(cascadeKey(mc))!;
     return {
       name,
-      policy: cascadePolicy(mc, base.policy),
+      policy: cascadePolicy(mc, base.policy, costMultiplier),
       tiers: mc.spec.tiers.map((spec) => {
         const tier = resolveTier(spec, config);
         const pods = observed.find((o) => o.name === spec.name)?.pods ?? [];

@@ -34,7 +34,7 @@ export interface PlannerApi {
    */
   planCascade(mc: ModelCascade, config: ControllerConfig, desiredReplicas?: Record<string, number>): CascadePlan;
   /** The router's configuration ConfigMap for all given cascades and their ready endpoints (key router.yaml). */
-  planRouterConfigMap(cascades: { mc: ModelCascade; observed: ObservedTier[] }[], config: ControllerConfig): V1ConfigMap;
+  planRouterConfigMap(cascades: { mc: ModelCascade; observed: ObservedTier[]; costMultiplier?: number }[], config: ControllerConfig): V1ConfigMap;
   /**
    * Status from observations; keeps lastTransitionTime of conditions whose status did not change.
    * scalingReasons[tier] (the autoscaler's ScalingDecision.reason) goes to status.tiers[].scalingReason.

@@ -16,7 +16,13 @@ export interface ScalingDecision {
 export interface ScalingSource {
   /** undefined = no opinion yet (use spec.replicas.min). Keys are tier names. */
   desired(cascade: CascadeKey): Record<string, ScalingDecision> | undefined;
-  /** The runtime re-reconciles a cascade when its decisions change. Returns an unsubscribe function. */
+  /**
+   * How much dearer GPU-seconds should be for this cascade's routing (>= 1; 1 or undefined = as configured). Above 1
+   * when a GPU cap (spec.maxGpus) binds: the planner multiplies the router's lambda (or divides its GPU-seconds budget)
+   * so fewer requests escalate instead of queueing without end.
+   */
+  routingCostMultiplier?(cascade: CascadeKey): number | undefined;
+  /** The runtime re-reconciles a cascade (and the router configuration) when its decisions change. Returns an unsubscribe function. */
   onChange(listener: (cascade: CascadeKey) => void): () => void;
 }
 

@@ -82,6 +82,12 @@ export class AutoscalerLoop implements ScalingSource {
     return this.kept.get(cascade)?.costSignal;
   }
 
+  /** ScalingSource: the cost signal's lambda multiplier while the cascade's GPU cap binds. */
+  routingCostMultiplier(cascade: CascadeKey): number | undefined {
+    const s = this.costSignal(cascade);
+    return s?.binding ? s.lambdaMultiplier : undefined;
+  }
+
   onChange(listener: (cascade: CascadeKey) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

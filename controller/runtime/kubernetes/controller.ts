@@ -231,7 +231,8 @@ export async function startKubernetesController(opts: KubernetesControllerOption
   };
 
   const subscriptions: (() => void)[] = [];
-  if (opts.scaling) subscriptions.push(opts.scaling.onChange((key) => enqueue(key)));
+  // A scaling change may also change the routing cost signal, which lives in the router's configuration.
+  if (opts.scaling) subscriptions.push(opts.scaling.onChange((key) => (enqueue(key), enqueue(ROUTER_KEY))));
 
   await Promise.all(informers.map((i) => i.start()));
 

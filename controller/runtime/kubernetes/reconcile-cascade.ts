@@ -164,7 +164,10 @@ export async function reconcileRouter(ctx: ReconcileContext): Promise<ReconcileR
     .filter((mc) => !mc.metadata.deletionTimestamp)
     .map((mc) => currentCascade(ctx, mc.metadata.namespace ?? '', mc.metadata.name) ?? mc)
     .sort((a, b) => cascadeKey(a.metadata.namespace, a.metadata.name).localeCompare(cascadeKey(b.metadata.namespace, b.metadata.name)))
-    .map((mc) => ({ mc, observed: observeTiers(ctx, mc) }));
+    .map((mc) => {
+      const costMultiplier = ctx.scaling?.routingCostMultiplier?.(cascadeKey(mc.metadata.namespace, mc.metadata.name));
+      return { mc, observed: observeTiers(ctx, mc), ...(costMultiplier !== undefined ? { costMultiplier } : {}) };
+    });
   const cm: V1ConfigMap = ctx.planner.planRouterConfigMap(cascades, ctx.config);
   const wire = toWire(cm, 'V1ConfigMap') as WireObject;
   wire.metadata = { ...wire.metadata, namespace: wire.metadata?.namespace ?? ctx.config.router.configMapNamespace };

@@ -190,7 +190,10 @@ export class LocalRuntime {
     const processes = this.runner.list();
     const now = this.now();
     const crashes = this.runner.crashLooping();
-    const inputs = [...this.cascades.values()].map((mc) => ({ mc, observed: observeCascade(mc, this.groups, processes, crashes) }));
+    const inputs = [...this.cascades.values()].map((mc) => {
+      const costMultiplier = this.opts.scaling?.routingCostMultiplier?.(cascadeKey(mc));
+      return { mc, observed: observeCascade(mc, this.groups, processes, crashes), ...(costMultiplier !== undefined ? { costMultiplier } : {}) };
+    });
     const yaml = this.planner.planRouterConfigMap(inputs, config).data?.[ROUTER_CONFIG_KEY] ?? '';
     this.writeRouterConfig(yaml);
     for (const { mc, observed } of inputs) {

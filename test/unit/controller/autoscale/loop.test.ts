@@ -124,6 +124,8 @@ test('with every router down the loop keeps the replicas and says why; a GPU cap
     const sig = l2.costSignal('ns/c')!;
     assert.equal(sig.binding, true);
     assert.ok(Math.abs(sig.lambdaMultiplier - Math.sqrt(27 / 8)) < 1e-9);
+    // What the runtime hands the planner for the router's objective (ScalingSource.routingCostMultiplier).
+    assert.equal(l2.routingCostMultiplier('ns/c'), sig.lambdaMultiplier);
   } finally {
     await served.close();
   }

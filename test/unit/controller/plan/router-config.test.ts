@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { exampleCascade } from '../../../../controller/api/example.js';
 import { buildRouterConfig, planRouterConfigMap, readyEndpoints } from '../../../../controller/plan/index.js';
 import type { ObservedTier } from '../../../../controller/plan/types.js';
-import { RouterConfigSchema, type RouterConfig } from '../../../../router/config/schema.js';
+import { PomdpPolicySchema, RouterConfigSchema, type RouterConfig } from '../../../../router/config/schema.js';
 import { cascade, config, pod } from './fixtures.js';
 
 function observed(): ObservedTier[] {
@@ -152,4 +152,31 @@ test('a local-runtime pod advertises its own port through its http container por
   const p = pod({ name: 'local', ip: '127.0.0.1', ready: true });
   p.spec!.containers[0]!.ports = [{ name: 'http', containerPort: 41234 }];
   assert.deepEqual(readyEndpoints([p]), ['http://127.0.0.1:41234']);
+});
+
+test('a binding GPU cap (cost multiplier from the autoscaler) makes GPU-seconds dearer in the routing objective', () => {
+  const lambdaOf = (mc: ReturnType<typeof cascade>, costMultiplier?: number) =>
+    pomdp(routerConfig(planRouterConfigMap([{ mc, observed: [], ...(costMultiplier !== undefined ? { costMultiplier } : {}) }], config))).objective;
+  const withLambda = cascade((m) => {
+    m.spec.routing = { objective: { lambda: 0.2 } };
+  });
+  assert.deepEqual(lambdaOf(withLambda), { lambda: 0.2 });
+  assert.deepEqual(lambdaOf(withLambda, 1), { lambda: 0.2 });
+  assert.deepEqual(lambdaOf(withLambda, 2), { lambda: 0.4 });
+  // Rounded to steps of 0.05, so a wobbling signal does not rewrite the router's configuration.
+  assert.deepEqual(lambdaOf(withLambda, 1.51), lambdaOf(withLambda, 1.49));
+  assert.deepEqual(lambdaOf(withLambda, 1.5), { lambda: 0.3 });
+  // A budget is divided instead.
+  const withBudget = cascade((m) => {
+    m.spec.routing = { objective: { gpuSecondsPerRequest: 1.2 } };
+  });
+  assert.deepEqual(lambdaOf(withBudget, 1.5), { gpuSecondsPerRequest: 0.8 });
+  // No objective in the spec: the router's default lambda times the multiplier.
+  const noObjective = cascade((m) => {
+    m.spec.routing = {};
+  });
+  const routerDefault = PomdpPolicySchema.parse({ type: 'pomdp' }).objective as { lambda: number };
+  assert.deepEqual(lambdaOf(noObjective, 2), { lambda: Number((routerDefault.lambda * 2).toPrecision(6)) });
+  // Multipliers at or below 1 change nothing.
+  assert.deepEqual(lambdaOf(withLambda, 0.5), { lambda: 0.2 });
 });
