@@ -177,10 +177,13 @@ export function planByCapacity(a: { demandCalls: number; state: CapacityState; t
   const spread = dispersionIndex(state);
   const usable = s.maxUtilisation * cap.seqs;
   const latencyBound = s.maxSlowdown !== undefined && line.c > 0 ? (s.maxSlowdown * itlAt(line, 1) - line.a) / line.c : Infinity;
+  const fitsAt = (n: number, z: number) => {
+    const r = settledBatch(line, demand, batchNow, n);
+    return Number.isFinite(r) && r <= latencyBound && r + z * Math.sqrt(spread * r) <= usable + 1e-9;
+  };
   const fewest = (z: number) => {
-    const fits = (r: number) => Number.isFinite(r) && r <= latencyBound && r + z * Math.sqrt(spread * r) <= usable + 1e-9;
     let n = demand <= 0 ? 0 : Math.max(1, t.min);
-    while (demand > 0 && n < t.max && !fits(settledBatch(line, demand, batchNow, n))) n++;
+    while (demand > 0 && n < t.max && !fitsAt(n, z)) n++;
     return n;
   };
   // Hysteresis: up as soon as the headroom is short of z, down only to a size with z + band to spare, so a
@@ -196,6 +199,7 @@ export function planByCapacity(a: { demandCalls: number; state: CapacityState; t
     `capacity ${f1(cap.seqs)} (${cap.source}); a replica's batch + ${s.headroomZ} sd (variance ${f1(spread)} x mean) <= ${f1(usable)}` +
     `${Number.isFinite(latencyBound) ? `, batch <= ${f1(latencyBound)} (steps x${s.maxSlowdown})` : ''}: ` +
     `${n} replicas settle at ${Number.isFinite(r) ? f1(r) : 'saturation'}/replica, steps x${Number.isFinite(slow) ? f1(slow) : 'inf'} (${lineText})` +
-    (kept ? `; ${up} would do, but down only where ${s.headroomZ + s.hysteresisZ} sd fit` : '');
+    (kept ? `; ${up} would do, but down only where ${s.headroomZ + s.hysteresisZ} sd fit` : '') +
+    (n >= t.max && demand > 0 && !fitsAt(n, s.headroomZ) ? `; even ${n} (max) run fuller than planned` : '');
   return { replicas: n, batch: r, text };
 }

@@ -14,14 +14,15 @@ import { coveredMs, maxOf, pushSample, type Sample } from './window.js';
  * would otherwise add up into one long "cold start").
  */
 export function observeColdStart(prev: ColdStart | undefined, current: number, ready: number, nowMs: number): ColdStart {
-  const c: ColdStart = prev ?? { loadingSinceMs: null, readyAtStart: 0, measured: false, seconds: null };
+  let c: ColdStart = prev ?? { loadingSinceMs: null, readyAtStart: 0, measured: false, seconds: null };
+  if (c.loadingSinceMs !== null && !c.measured && ready > c.readyAtStart) {
+    const seen = (nowMs - c.loadingSinceMs) / 1000;
+    // Halfway towards each new measurement: follows a slower image or node pool within a few scale-ups.
+    c = { ...c, measured: true, seconds: c.seconds === null ? seen : (c.seconds + seen) / 2 };
+  }
   if (current <= ready) return { ...c, loadingSinceMs: null, measured: false };
-  if (c.measured) return c;
-  if (c.loadingSinceMs === null) return { ...c, loadingSinceMs: nowMs, readyAtStart: ready };
-  if (ready <= c.readyAtStart) return c;
-  const seen = (nowMs - c.loadingSinceMs) / 1000;
-  // Halfway towards each new measurement: follows a slower image or node pool within a few scale-ups.
-  return { loadingSinceMs: null, readyAtStart: ready, measured: true, seconds: c.seconds === null ? seen : (c.seconds + seen) / 2 };
+  if (c.loadingSinceMs === null) return { ...c, loadingSinceMs: nowMs, readyAtStart: ready, measured: false };
+  return c;
 }
 
 export interface Stabilised {

@@ -13,7 +13,7 @@
 //                 recommendation of the last scaleDownDelaySeconds was lower, and then their maximum
 //                 (stabilisation: no flapping, one step down to what the whole window needed)
 // Then spec.maxGpus is applied across the tiers (gpu-cap.ts) and the routing cost signal computed.
-import { DEFAULT_CAPACITY_SETTINGS, meanRunning, observeEngines, planByCapacity, seqsPerCall, type CapacitySettings } from './capacity.js';
+import { capacityOf, DEFAULT_CAPACITY_SETTINGS, meanRunning, observeEngines, planByCapacity, seqsPerCall, type CapacitySettings } from './capacity.js';
 import { estimateDemand, type DemandEstimate } from './demand.js';
 import { allocateUnderCap, DEFAULT_CAP_SETTINGS, nextCostMultiplier, type CapSettings } from './gpu-cap.js';
 import { DEFAULT_FLOW_SETTINGS, estimateFlow, expectedLoad, pushCounters, type FlowSettings, type Inflow } from './flow.js';
@@ -97,9 +97,10 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
   let text = `in-flight ${f1(avg)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
   // With engine readings, the load is what runs in the vLLM batches: queued calls are a backlog (sized by
   // the burst estimate below), and an average over a queue that has drained would keep the tier large.
-  const perCall = capacity && t.engines && t.engines.length > 0 ? seqsPerCall(capacity) : null;
+  const perCall = capacity && t.engines && t.engines.length > 0 && capacityOf(capacity, t.maxNumSeqs) ? seqsPerCall(capacity) : null;
   const running = perCall !== null ? meanRunning(capacity!, from) : null;
-  if (perCall !== null && running !== null) {
+  const byCapacity = perCall !== null && running !== null;
+  if (byCapacity) {
     avg = running / perCall;
     text = `running ${f1(avg)} calls (${s.averageWindowSeconds}s avg of ${f1(running)} sequences in vLLM batches, ${f1(perCall)} per call)`;
   }
@@ -136,7 +137,8 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
     text = `drop: ${est ? `${f1(est.rate)} calls/s x ${f1(est.serviceS)}s = ${f1(est.demand)} in flight` : `in-flight ${f1(burst)}`} (${s.burstWindowSeconds}s; avg ${f1(avg)})`;
   }
   // Replicas still loading and no measured rate: the backlog they will serve must not ask for more of them.
-  if (!est && t.current > t.ready && own > t.current * t.targetInFlightPerReplica) {
+  // (Sized by capacity, the load is what runs, which a backlog does not inflate.)
+  if (!byCapacity && !est && t.current > t.ready && own > t.current * t.targetInFlightPerReplica) {
     own = t.current * t.targetInFlightPerReplica;
     text += `; ${t.current - t.ready} replicas still loading, no rate measured yet: held at ${t.current}`;
   }

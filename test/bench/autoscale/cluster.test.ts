@@ -66,3 +66,17 @@ test('scale down: loading replicas go first; a busy one drains its running calls
   assert.equal(tier.active.length, 1);
   assert.equal(tier.active[0]!.ready, true);
 });
+
+test("engine readings: each ready replica's running and waiting sequences (n = 8 counts 8) and its inter-token latency counters", () => {
+  const { q, tier, call } = setup(30, 1);
+  tier.scaleTo(2);
+  assert.deepEqual(tier.engineReadings(), []); // both loading
+  tier.readyNow(); // warm start: Ready at once
+  tier.submit(call(3, 2)); // a call of 2 sequences: the batch is full
+  tier.submit(call(3)); // the other replica
+  tier.submit(call(3)); // waits on the first (least in flight: 1 each, the oldest first)
+  assert.deepEqual(tier.engineReadings().map((e) => [e.running, e.waiting, e.itlCount]), [[2, 1, 0], [1, 0, 0]]);
+  q.runUntil(2);
+  // The 2-sequence call produced 2 x 2 tokens after its first, at 1 s each; the single ones 2 each.
+  assert.deepEqual(tier.engineReadings().map((e) => [e.running, e.waiting, e.itlCount, e.itlSeconds]), [[1, 0, 4, 4], [0, 0, 2, 2]]);
+});

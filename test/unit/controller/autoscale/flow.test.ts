@@ -39,3 +39,15 @@ test('expected load: Little along the cascade, the max with the own load, and a 
   assert.deepEqual(parts[2]!.map((p) => [p.from, p.timeRatio, p.expected]), [[0, 1, 1], [1, 1, 15]]);
   assert.deepEqual(expectedLoad([3, 4], null).expected, [3, 4]);
 });
+
+test('a tier that queued keeps its seconds per request from before the queue (the router counts queue time as upstream time)', () => {
+  const prev = { share: [[0, 0.25], [0, 0]], secondsPerArrival: [1.5, 3] as (number | null)[], arrivals: [100, 25] };
+  // Large queued: 30 requests took 600 s upstream (20 s each instead of 3).
+  const h = pushCounters(pushCounters([], c([0, 0], 0, [0, 0]), 0, settings), c([120, 30], 30, [180, 600]), 60_000, settings);
+  assert.deepEqual(estimateFlow(h, prev, settings, [false, true])!.secondsPerArrival, [1.5, 3]);
+  assert.deepEqual(estimateFlow(h, prev, settings, [false, false])!.secondsPerArrival, [1.5, 20]);
+  // The shares still move: they do not depend on queue time.
+  assert.deepEqual(estimateFlow(h, prev, settings, [false, true])!.share[0], [0, 0.25]);
+  // Nothing measured before: the queued figure is all there is.
+  assert.deepEqual(estimateFlow(h, null, settings, [false, true])!.secondsPerArrival, [1.5, 20]);
+});

@@ -176,3 +176,51 @@ test('observedReplicas and vllmMetricsUrls read the runtime\'s observed tiers', 
   assert.deepEqual(observedReplicas(tiers), { a: { current: 3, ready: 3 }, b: { current: 1, ready: 1 } });
   assert.deepEqual(vllmMetricsUrls(tiers), { a: ['http://10.0.0.1:8000/metrics'], b: ['http://10.0.0.3:8000/metrics'] });
 });
+
+test("engine readings: the loop scrapes each ready replica's vLLM /metrics and sizes the tier by its capacity", async () => {
+  const { SimMetrics } = await import('../../../../router/sim/metrics.js');
+  const { createServer } = await import('node:http');
+  const serveText = async (text: () => Promise<string>) => {
+    const server = createServer(async (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end(await text()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  };
+  // Two vLLM simulators of the small tier running 30 sequences each; the router has 30 calls in flight there
+  // (a verification with n = 8 runs 8 sequences for one call: 2 sequences per call on average).
+  const engines = [new SimMetrics({ modelName: 's', profile: '7b', timeScale: 1 }, () => ({ running: 30, waiting: 0, kvTokens: 0, kvUsage: 0.1 })), new SimMetrics({ modelName: 's', profile: '7b', timeScale: 1 }, () => ({ running: 30, waiting: 0, kvTokens: 0, kvUsage: 0.1 }))];
+  const vllm = await Promise.all(engines.map((e) => serveText(() => e.text())));
+  const router = new RouterMetrics({ processMetrics: false });
+  router.upstreamHooks().onInFlight?.('c/small', 30);
+  const served = await serveRouter(router);
+  try {
+    const withArgs: ScaledCascade['spec'] = { tiers: [{ ...spec.tiers[0]!, vllm: { args: ['--max-num-seqs', '64'] } }, spec.tiers[1]!] };
+    const scraper = new RouterScraper({ urls: () => [served.url] });
+    const loop = new AutoscalerLoop({
+      scrape: () => scraper.scrape(),
+      cascades: () => [{ key: 'ns/c', spec: withArgs, routerTiers: ['c/small', 'c/large'], observed: { small: { current: 2, ready: 2 }, large: { current: 1, ready: 1 } }, vllmMetricsUrls: { small: vllm.map((v) => v.url) } }],
+      intervalSeconds: 10,
+      now: () => 0,
+    });
+    await loop.tick();
+    const small = loop.desired('ns/c')!.small!;
+    // 60 sequences; capacity 64 (the spec's --max-num-seqs), planned to 90% with headroom: 2 replicas (not 3 at 10 calls each).
+    assert.match(small.reason, /60 sequences in flight \(30 calls x 2\) at 30\/replica; capacity 64 \(max-num-seqs\)/);
+    assert.equal(small.desired, 2);
+    // The large tier has no vLLM URLs: the fixed target, as before.
+    assert.match(loop.desired('ns/c')!.large!.reason, /\/ target 5/);
+  } finally {
+    await served.close();
+    for (const v of vllm) await v.close();
+  }
+});
+
+test('tierInput reads --max-num-seqs from the spec\'s vLLM arguments, in either form', async () => {
+  const { maxNumSeqsOf, tierInput } = await import('../../../../controller/autoscale/index.js');
+  assert.equal(maxNumSeqsOf({ vllm: { args: ['--max-num-seqs', '48'] } }), 48);
+  assert.equal(maxNumSeqsOf({ vllm: { args: ['--enforce-eager', '--max-num-seqs=32'] } }), 32);
+  assert.equal(maxNumSeqsOf({ vllm: { args: ['--max-num-seqs', 'many'] } }), undefined);
+  assert.equal(maxNumSeqsOf({}), undefined);
+  const t = tierInput({ ...spec.tiers[0]!, vllm: { args: ['--max-num-seqs=16'] } }, { current: 1, ready: 1, inFlight: 0 });
+  assert.equal(t.maxNumSeqs, 16);
+  assert.equal('maxNumSeqs' in tierInput(spec.tiers[0]!, { current: 1, ready: 1, inFlight: 0 }), false);
+});
