@@ -1,16 +1,18 @@
 // The trace-driven autoscaling benchmark (a SIMULATION, stated as such everywhere it prints):
 //   node dist/test/bench/autoscale/run.js [--quick] [--seed <n>] [--out <dir>] [--traces steady,diurnal,bursty]
-// For each trace: static provisioning at peak, KubeAI's per-tier autoscaler, tiermix's cascade-aware autoscaler
-// (and tiermix without pre-scaling, to show what pre-scaling adds). Writes docs/benchmarks/autoscaling-<date>.md
-// and .json, and prints the Markdown.
+// For each trace: static provisioning at peak, KubeAI's per-tier autoscaler, tiermix's autoscaler and its
+// ablations, and both autoscalers over their knobs (KubeAI's target, tiermix's headroom) for the comparison at
+// equal SLO. Writes docs/benchmarks/autoscaling-<date>.md (tables, verdicts and the analysis, all generated from
+// this run's numbers) and .json, and prints the Markdown.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TIERMIX_SETTINGS, KUBEAI_DEFAULTS, kubeaiStrategy, tiermixStrategy } from '../../../controller/autoscale/index.js';
+import { DEFAULT_TIERMIX_SETTINGS, KUBEAI_DEFAULTS } from '../../../controller/autoscale/index.js';
 import { machineInfo } from '../machine.js';
 import { loadPaths } from './paths.js';
-import { renderReport, type BenchParameters, type TraceResults } from './report.js';
-import { LAMBDA, replicasFor, SCALING, SETTINGS, staticPeak, SWEEP_TARGETS, TIERS, withTarget } from './setup.js';
-import { simulate, type ScalingPolicy } from './simulate.js';
+import { autoscaledPolicies, KUBEAI_SWEEP_TARGETS, LATENCY_BOUND, recorder, TIERMIX_SWEEP_Z } from './policies.js';
+import { renderReport, type BenchParameters, type BenchRun, type TraceResults } from './report.js';
+import { LAMBDA, replicasFor, SCALING, SETTINGS, staticPeak, TIERS, withTarget } from './setup.js';
+import { simulate } from './simulate.js';
 import { DEFAULT_TRACES, makeTrace, type TraceName, type TraceSettings } from './traces.js';
 
 const args = process.argv.slice(2);
@@ -31,33 +33,32 @@ async function main(): Promise<void> {
   console.error('SIMULATION: trace-driven autoscaling benchmark (no GPU, no vLLM, no Kubernetes); loading the routing paths...');
   const paths = await loadPaths(LAMBDA);
 
-  const ours = tiermixStrategy(DEFAULT_TIERMIX_SETTINGS);
-  const noPrescale = tiermixStrategy({ ...DEFAULT_TIERMIX_SETTINGS, prescale: false });
-  const kubeai = kubeaiStrategy(KUBEAI_DEFAULTS);
   const results: TraceResults[] = [];
   for (const name of traceNames) {
     const trace = makeTrace(name, seed, traceSettings);
     const initial = replicasFor(trace.rate(0), paths);
-    const run = (p: ScalingPolicy, target = 8) => {
-      const settings = withTarget(target);
-      const init = initial.map((r, k) => Math.max(SCALING[k]!.min, Math.ceil((r * 8) / target)));
-      const r = { ...simulate(trace, paths, p, settings, seed, init), target };
-      console.error(`  ${trace.name} ${p.name} target ${target}: ${Math.round(r.gpuSeconds)} GPU-s, SLO ${(100 * r.sloAttainment).toFixed(1)}%, ${r.violations} violations (${r.wallMs} ms)`);
-      return r;
-    };
-    const oursP: ScalingPolicy = { kind: 'autoscaler', name: 'tiermix', strategy: ours, scaleFromZeroOnArrival: false, saturationSignal: true };
-    const kubeP: ScalingPolicy = { kind: 'autoscaler', name: 'kubeai', strategy: kubeai, scaleFromZeroOnArrival: true, saturationSignal: false };
-    const tiermix = run(oursP);
-    const kube = run(kubeP);
-    const ablation = run({ kind: 'autoscaler', name: 'tiermix-no-prescale', strategy: noPrescale, scaleFromZeroOnArrival: false, saturationSignal: true });
+    const rec = recorder();
+    const runs: BenchRun[] = [];
+    for (const p of autoscaledPolicies(rec.wrap)) {
+      const init = initial.map((r, k) => Math.max(SCALING[k]!.min, Math.ceil((r * 8) / p.target)));
+      const r: BenchRun = { ...simulate(trace, paths, p.policy, withTarget(p.target), seed, init), target: p.target, knob: p.knob, main: p.main };
+      console.error(`  ${trace.name} ${p.policy.name} ${p.knob}: ${Math.round(r.gpuSeconds)} GPU-s, SLO ${(100 * r.sloAttainment).toFixed(1)}%, ${r.violations} violations (${r.wallMs} ms)`);
+      runs.push(r);
+    }
     const staticReplicas = staticPeak(trace.peakRate, paths, seed);
-    const stat = run({ kind: 'static', name: 'static-peak', replicas: staticReplicas });
-    // The same two autoscalers at other targets: GPU-seconds against SLO, to compare at equal SLO attainment.
-    const sweep = [tiermix, kube];
-    for (const target of SWEEP_TARGETS) sweep.push(run(oursP, target), run(kubeP, target));
-    results.push({ trace: { name: trace.name, description: trace.description, durationS: trace.durationS, bursts: trace.bursts.length }, staticReplicas, initial, runs: [stat, kube, tiermix, ablation], sweep });
+    const stat: BenchRun = { ...simulate(trace, paths, { kind: 'static', name: 'static-peak', replicas: staticReplicas }, withTarget(8), seed, staticReplicas), target: 8, knob: 'target 8', main: true };
+    console.error(`  ${trace.name} static-peak: ${Math.round(stat.gpuSeconds)} GPU-s, SLO ${(100 * stat.sloAttainment).toFixed(1)}%`);
+    results.push({
+      trace: { name: trace.name, description: trace.description, durationS: trace.durationS, bursts: trace.bursts.length },
+      staticReplicas,
+      initial,
+      runs: [stat, ...runs.filter((r) => r.main)],
+      sweep: runs.filter((r) => r.policy === 'kubeai' || (r.policy === 'tiermix' && r.knob.startsWith('z ') && !r.knob.includes('<='))),
+      learned: rec.learned(TIERS, true),
+    });
   }
 
+  const c = DEFAULT_TIERMIX_SETTINGS.capacity;
   const params: BenchParameters = {
     seed,
     quick,
@@ -68,11 +69,23 @@ async function main(): Promise<void> {
     accuracy: paths.accuracy,
     promptTokens: paths.promptTokens,
     answerTokens: paths.answerTokens,
-    tiers: TIERS.map((t, i) => ({ name: t.name, profile: t.profile.name, gpus: t.gpus, coldStartS: t.coldStartS, maxNumSeqs: t.profile.maxNumSeqs, ...SCALING[i]! })),
+    tiers: TIERS.map((t, i) => ({ name: t.name, profile: t.profile.name, gpus: t.gpus, coldStartS: t.coldStartS, maxNumSeqs: t.profile.maxNumSeqs, timeFactorUnderLoad: t.profile.timeFactorUnderLoad, ...SCALING[i]! })),
     settings: { ...SETTINGS, tiers: undefined },
     traces: traceSettings,
     kubeai: KUBEAI_DEFAULTS,
-    tiermix: { averageWindowSeconds: DEFAULT_TIERMIX_SETTINGS.averageWindowSeconds, flowWindowSeconds: DEFAULT_TIERMIX_SETTINGS.flow.windowSeconds },
+    kubeaiSweep: KUBEAI_SWEEP_TARGETS,
+    tiermix: {
+      averageWindowSeconds: DEFAULT_TIERMIX_SETTINGS.averageWindowSeconds,
+      burstWindowSeconds: DEFAULT_TIERMIX_SETTINGS.burstWindowSeconds,
+      flowWindowSeconds: DEFAULT_TIERMIX_SETTINGS.flow.windowSeconds,
+      headroomZ: c.headroomZ,
+      hysteresisZ: c.hysteresisZ,
+      maxUtilisation: c.maxUtilisation,
+      priorSlowdownAtCapacity: c.priorSlowdownAtCapacity,
+      halfLifeSeconds: c.halfLifeSeconds,
+      latencyBound: LATENCY_BOUND,
+      sweepZ: TIERMIX_SWEEP_Z,
+    },
   };
   const date = new Date().toISOString().slice(0, 10);
   const md = renderReport({ date, machine, wallSeconds: (Date.now() - started) / 1000, params, results });

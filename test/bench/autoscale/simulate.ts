@@ -59,6 +59,8 @@ export interface TierResult {
   podsStarted: number;
   scaleEvents: number;
   meanInFlight: number;
+  /** Sequences running per Ready replica, averaged over the ticks with a Ready replica (how full the batches ran). */
+  meanBatch: number;
   /** Seconds measured requests waited at this tier (held + queued), summed. */
   waitS: number;
 }
@@ -126,8 +128,6 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
   // What the router would count (cumulative): completed routed requests, escalations, upstream seconds.
   let completed = 0;
   const escalations = tiers.map(() => new Array<number>(n).fill(0));
-  // Answer calls started per tier (the router's tiermix_tier_requests_total{purpose="answer"}).
-  const tierRequests = new Array<number>(n).fill(0);
   const reqs: Req[] = [];
   const rng = seededRng(seed);
   const pathRng = seededRng(seed ^ 0x9a7b);
@@ -151,7 +151,6 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
       }
       const st = steps[i]!;
       if (i > 0 && !st.verify && steps[i - 1]!.tier !== st.tier) escalations[steps[i - 1]!.tier]![st.tier]!++;
-      if (!st.verify) tierRequests[st.tier]!++;
       i++;
       const A = paths.answerTokens[st.tier]!;
       const call: Call = {
@@ -196,6 +195,8 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
 
   // Per-tier time series for the result (sampled at ticks after the warm-up).
   const inFlightSum = new Array<number>(n).fill(0);
+  const batchSum = new Array<number>(n).fill(0);
+  const batchTicks = new Array<number>(n).fill(0);
   const replicaSum = new Array<number>(n).fill(0);
   const replicaMax = new Array<number>(n).fill(0);
   const scaleEvents = new Array<number>(n).fill(0);
@@ -209,13 +210,14 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
   const tick = () => {
     const now = q.now;
     if (policy.kind === 'autoscaler') {
+      // What today's router exports (it does not count tiermix_tier_requests_total yet): arrivals per tier are
+      // rebuilt from routed requests and escalations by controller/signals.
       const reading = emptyReading();
       reading.served[s.tiers[0]!.name] = completed;
       tiers.forEach((t, i) => {
         reading.inFlight[t.model.name] = t.inFlight;
         reading.upstreamSeconds[t.model.name] = t.upstreamSeconds;
         reading.upstreamCalls[t.model.name] = t.completedCalls;
-        reading.tierRequests[t.model.name] = tierRequests[i]!;
         tiers.forEach((u, j) => (reading.escalations[pairKey(t.model.name, u.model.name)] = escalations[i]![j]!));
       });
       const input: CascadeInput = {
@@ -250,6 +252,11 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
       let gpus = 0;
       tiers.forEach((t, i) => {
         inFlightSum[i]! += t.inFlight;
+        const ready = t.active.filter((r) => r.ready);
+        if (ready.length > 0) {
+          batchSum[i]! += ready.reduce((a, r) => a + r.running, 0) / ready.length;
+          batchTicks[i]!++;
+        }
         replicaSum[i]! += t.active.length;
         replicaMax[i] = Math.max(replicaMax[i]!, t.active.length);
         gpus += (t.active.length + t.draining.length) * t.model.gpus;
@@ -293,6 +300,7 @@ export function simulate(trace: Trace, paths: PathSet, policy: ScalingPolicy, s:
       podsStarted: t.all.filter((r) => r.createdAt >= 0).length,
       scaleEvents: scaleEvents[i]!,
       meanInFlight: inFlightSum[i]! / Math.max(1, samples),
+      meanBatch: batchSum[i]! / Math.max(1, batchTicks[i]!),
       waitS: done.reduce((a, r) => a + (r.waitByTier[i] ?? 0), 0),
     };
   });
