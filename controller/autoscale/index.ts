@@ -42,6 +42,7 @@ export function tierInput(
     max: spec.replicas.max,
     targetInFlightPerReplica: spec.autoscaling?.targetInFlightPerReplica ?? DEFAULT_TARGET_IN_FLIGHT_PER_REPLICA,
     scaleDownDelaySeconds: spec.autoscaling?.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+    ...(spec.autoscaling?.targetInFlightPerReplica !== undefined ? { targetExplicit: true } : {}),
     ...(maxNumSeqs !== undefined ? { maxNumSeqs } : {}),
     ...observed,
   };

@@ -90,14 +90,15 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
   const samples = t.inFlight === null ? (prev?.samples ?? []) : pushSample(prev?.samples ?? [], t.inFlight, nowMs, keepMs);
   const waiting = t.waiting === null || t.waiting === undefined ? (prev?.waiting ?? []) : pushSample(prev?.waiting ?? [], t.waiting, nowMs, keepMs);
   const serviceS = prev?.serviceS ?? null;
-  const capacity = s.capacitySizing && (t.engines || prev?.capacity) ? observeEngines(prev?.capacity, t, nowMs, keepMs, s.capacity) : prev?.capacity;
+  const sizing = s.capacitySizing && !t.targetExplicit;
+  const capacity = sizing && (t.engines || prev?.capacity) ? observeEngines(prev?.capacity, t, nowMs, keepMs, s.capacity) : prev?.capacity;
   if (samples.length === 0) return { samples, waiting, serviceS, capacity, burst: false, own: null, text: '' };
   const from = nowMs - s.averageWindowSeconds * 1000;
   let avg = mean(since(samples, from));
   let text = `in-flight ${f1(avg)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
   // With engine readings, the load is what runs in the vLLM batches: queued calls are a backlog (sized by
   // the burst estimate below), and an average over a queue that has drained would keep the tier large.
-  const perCall = capacity && t.engines && t.engines.length > 0 && capacityOf(capacity, t.maxNumSeqs) ? seqsPerCall(capacity) : null;
+  const perCall = sizing && capacity && t.engines && t.engines.length > 0 && capacityOf(capacity, t.maxNumSeqs) ? seqsPerCall(capacity) : null;
   const running = perCall !== null ? meanRunning(capacity!, from) : null;
   const byCapacity = perCall !== null && running !== null;
   if (byCapacity) {
@@ -168,7 +169,7 @@ function stepTier(t: TierInput, load: TierLoad, expected: number, inflow: number
   if (inflow > own) why += `, pre-scaled to ${f1(inflow)} expected from ${inflowText(parts, tiers)}`;
   const inFlight = t.inFlight ?? 0;
   const plan =
-    s.capacitySizing && load.capacity && t.engines && t.engines.length > 0
+    s.capacitySizing && !t.targetExplicit && load.capacity && t.engines && t.engines.length > 0
       ? planByCapacity({
           demandCalls: expected,
           state: load.capacity,

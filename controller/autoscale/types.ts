@@ -11,6 +11,11 @@ export interface TierInput {
   max: number;
   /** spec.tiers[].autoscaling, defaults applied (see tierSettings). */
   targetInFlightPerReplica: number;
+  /**
+   * The spec sets targetInFlightPerReplica itself: the operator's fixed target is used even with engine readings
+   * (capacity sizing applies only to tiers that leave it at its default).
+   */
+  targetExplicit?: boolean;
   scaleDownDelaySeconds: number;
   /** Replicas the tier's Deployment currently asks for (the last decision applied). */
   current: number;

@@ -23,8 +23,9 @@ test('sized by what the replicas run: 30 calls of 2 sequences each need 3 replic
   const run = drive(ours(), [t({ current: 2 })], [{ inFlight: [30], running: [60] }]);
   assert.deepEqual(series(run), [3]);
   assert.match(run.reasons[0]![0]!, /^running 30 calls \(0s avg of 60 sequences in vLLM batches, 2 per call\); 60 sequences in flight \(30 calls x 2\) at 30\/replica; capacity 40 \(max-num-seqs\)/);
-  // Without engine readings the fixed target applies.
+  // Without engine readings the fixed target applies; so it does when the spec sets the target itself.
   assert.deepEqual(series(drive(ours(), [t({ current: 2 })], [{ inFlight: [30] }])), [4]);
+  assert.deepEqual(series(drive(ours(), [t({ current: 2, targetExplicit: true })], [{ inFlight: [30], running: [60] }])), [4]);
 });
 
 test('bursts: up at once; queued calls are a backlog, not load, so the tier does not stay large once it drains', () => {

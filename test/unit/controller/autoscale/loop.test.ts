@@ -193,7 +193,8 @@ test("engine readings: the loop scrapes each ready replica's vLLM /metrics and s
   router.upstreamHooks().onInFlight?.('c/small', 30);
   const served = await serveRouter(router);
   try {
-    const withArgs: ScaledCascade['spec'] = { tiers: [{ ...spec.tiers[0]!, vllm: { args: ['--max-num-seqs', '64'] } }, spec.tiers[1]!] };
+    // The small tier leaves targetInFlightPerReplica at its default (an explicit target would be the operator's choice).
+    const withArgs: ScaledCascade['spec'] = { tiers: [{ ...spec.tiers[0]!, autoscaling: { scaleDownDelaySeconds: 30 }, vllm: { args: ['--max-num-seqs', '64'] } }, spec.tiers[1]!] };
     const scraper = new RouterScraper({ urls: () => [served.url] });
     const loop = new AutoscalerLoop({
       scrape: () => scraper.scrape(),
@@ -208,6 +209,16 @@ test("engine readings: the loop scrapes each ready replica's vLLM /metrics and s
     assert.equal(small.desired, 2);
     // The large tier has no vLLM URLs: the fixed target, as before.
     assert.match(loop.desired('ns/c')!.large!.reason, /\/ target 5/);
+    // The same readings with the spec's own target (10 in flight per replica): the operator's target, 30 / 10 -> 3.
+    const explicit = new AutoscalerLoop({
+      scrape: () => scraper.scrape(),
+      cascades: () => [{ key: 'ns/c', spec, routerTiers: ['c/small', 'c/large'], observed: { small: { current: 2, ready: 2 }, large: { current: 1, ready: 1 } }, vllmMetricsUrls: { small: vllm.map((v) => v.url) } }],
+      intervalSeconds: 10,
+      now: () => 0,
+    });
+    await explicit.tick();
+    assert.equal(explicit.desired('ns/c')!.small!.desired, 3);
+    assert.match(explicit.desired('ns/c')!.small!.reason, /in-flight 30 \(300s avg\) \/ target 10 -> 3/);
   } finally {
     await served.close();
     for (const v of vllm) await v.close();
@@ -223,4 +234,7 @@ test('tierInput reads --max-num-seqs from the spec\'s vLLM arguments, in either 
   const t = tierInput({ ...spec.tiers[0]!, vllm: { args: ['--max-num-seqs=16'] } }, { current: 1, ready: 1, inFlight: 0 });
   assert.equal(t.maxNumSeqs, 16);
   assert.equal('maxNumSeqs' in tierInput(spec.tiers[0]!, { current: 1, ready: 1, inFlight: 0 }), false);
+  // An explicit target in the spec keeps the fixed target; the default leaves sizing to the capacity model.
+  assert.equal(t.targetExplicit, true);
+  assert.equal(tierInput({ ...spec.tiers[0]!, autoscaling: {} }, { current: 1, ready: 1, inFlight: 0 }).targetExplicit, undefined);
 });
