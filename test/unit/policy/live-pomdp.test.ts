@@ -143,6 +143,10 @@ describe('PomdpPolicy with live inputs', () => {
   });
 });
 
+/** A finished request as the cascade executor reports it (only what PomdpRouting.finished reads matters). */
+const outcomeOf = (tierIndex: number, gpuSeconds: number, steps: object[]) =>
+  ({ body: {}, tierIndex, tier: `t${tierIndex}`, confidence: null, reason: '', gpuSeconds, steps, policySeconds: 0, holds: [], coldTiers: [] }) as unknown as Parameters<PomdpRouting['finished']>[0];
+
 describe('prepareRouting', () => {
   const loader = new RoutingModelLoader();
   const base = (extra: Record<string, unknown> = {}, tiers = 3) =>
@@ -198,8 +202,8 @@ describe('prepareRouting', () => {
     let now = 0;
     const cfg = base({ policy: { type: 'pomdp', model: dir, classifier: false, costs: { publishSeconds: 10 } } });
     const r = (await prepareRouting(cfg, loader, undefined, 'test', () => now)).get('ladder') as PomdpRouting;
-    const call = (gpuSeconds: number) => ({ tier: 't2', index: 2, outcome: 'answered' as const, confidence: null, verifierSamples: 0, answerSeconds: 1, verifySeconds: 0, gpuSeconds, answerGpuSeconds: gpuSeconds, verifyGpuSeconds: 0, reason: '' });
-    const finish = (gpuSeconds: number) => r.finished({ body: {}, tierIndex: 2, tier: 't2', confidence: null, reason: '', gpuSeconds, steps: [call(gpuSeconds)], policySeconds: 0 });
+    const call = (gpuSeconds: number) => ({ tier: 't2', index: 2, outcome: 'answered' as const, confidence: null, verifierSamples: 0, answerSeconds: 1, verifySeconds: 0, gpuSeconds, answerGpuSeconds: gpuSeconds, verifyGpuSeconds: 0, reason: '', heldSeconds: 0 });
+    const finish = (gpuSeconds: number) => r.finished(outcomeOf(2, gpuSeconds, [call(gpuSeconds)]));
     for (let i = 0; i < 5; i++) finish(40);
     const describe = () => r.describe() as { costs: { answer_gpu_seconds: number[]; estimate_answer_gpu_seconds: number[] } };
     assert.equal(describe().costs.answer_gpu_seconds[2], 2, 'not yet published: the policy still prices the fitted value');
@@ -216,10 +220,10 @@ describe('prepareRouting', () => {
     let now = 0;
     const cfg = base({ policy: { type: 'pomdp', model: dir, classifier: false, objective: { gpuSecondsPerRequest: 0.5, initialLambda: 0.02 } } });
     const r = (await prepareRouting(cfg, loader, undefined, 'test', () => now)).get('ladder') as PomdpRouting;
-    const step = (gpuSeconds: number) => ({ tier: 't0', index: 0, outcome: 'answered' as const, confidence: null, verifierSamples: 0, answerSeconds: 1, verifySeconds: 0, gpuSeconds, answerGpuSeconds: gpuSeconds, verifyGpuSeconds: 0, reason: '' });
+    const step = (gpuSeconds: number) => ({ tier: 't0', index: 0, outcome: 'answered' as const, confidence: null, verifierSamples: 0, answerSeconds: 1, verifySeconds: 0, gpuSeconds, answerGpuSeconds: gpuSeconds, verifyGpuSeconds: 0, reason: '', heldSeconds: 0 });
     for (let i = 0; i < 20; i++) {
       now += 100;
-      r.finished({ body: {}, tierIndex: 0, tier: 't0', confidence: null, reason: '', gpuSeconds: 2, steps: [step(2)], policySeconds: 0 });
+      r.finished(outcomeOf(0, 2, [step(2)]));
     }
     const d = r.describe() as { lambda: number; objective: { running_average: number; gpu_seconds_per_request: number } };
     assert.ok(d.lambda > 0.02, `lambda ${d.lambda}`);
