@@ -34,11 +34,15 @@ export class ApiError extends Error {
 export const badRequest = (message: string, param: string | null = null, code: string | null = 'invalid_value') =>
   new ApiError(400, 'invalid_request_error', message, param, code);
 
-export const unknownModel = (model: string, known: readonly string[]) =>
+/** @param why with no model known: why (e.g. the configuration is not loaded yet); default: no cascade is configured. */
+export const unknownModel = (model: string, known: readonly string[], why?: string) =>
   new ApiError(
     404,
     'not_found_error',
-    `The model '${model}' does not exist. Use a cascade or a tier name: ${known.join(', ')}.`,
+    known.length > 0
+      ? `The model '${model}' does not exist. Use a cascade or a tier name: ${known.join(', ')}.`
+      : `The model '${model}' does not exist: no cascade is configured yet${why ? ` (${why})` : ''}. ` +
+          'Create a ModelCascade (or add one under cascades: in the router configuration); GET /v1/models lists what is served.',
     'model',
     'model_not_found',
   );

@@ -7,6 +7,7 @@ import { UpstreamError, type TierClient, type UpstreamPath } from '../upstream/t
 import { confidenceFrom } from '../verify/confidence.js';
 import { VERIFY_STOP, buildVerificationPrompt } from '../verify/prompt.js';
 import { answerText, type RoutedQuery } from './query.js';
+import { TierAccess, type HoldRecord, type TierSource } from './tier-access.js';
 
 export interface CascadeRuntime {
   config: CascadeConfig;
@@ -29,6 +30,8 @@ export interface TierStep {
   verifyGpuSeconds: number;
   /** Why this tier was asked. */
   reason: string;
+  /** Seconds the request was held for this tier to get a replica (scale from zero); 0 when it had one. */
+  heldSeconds: number;
   error?: string;
 }
 
@@ -43,6 +46,10 @@ export interface CascadeOutcome {
   gpuSeconds: number;
   steps: TierStep[];
   policySeconds: number;
+  /** Holds for tiers with no replica (scale from zero), in order. */
+  holds: HoldRecord[];
+  /** The tiers the request was meant for that had no replica, so that another tier served it. */
+  coldTiers: string[];
 }
 
 export interface ExecuteOptions {
@@ -53,6 +60,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The query classifier's prior (RoutingState.prior), computed before the first decision. */
   prior?: RoutingState['prior'];
+  /** Scale from zero: newer router states and holding for a tier with no replica (tier-access.ts). */
+  scaleFromZero?: { source: TierSource; holdSeconds: number };
 }
 
 const PATHS: Record<RoutedQuery['kind'], UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
@@ -63,11 +72,13 @@ export async function executeCascade(
   requestBody: Record<string, unknown>,
   opts: ExecuteOptions,
 ): Promise<CascadeOutcome> {
-  const { config, view, clients } = runtime;
+  const { config, view } = runtime;
   const last = config.tiers.length - 1;
   const state: RoutingState = { cascade: view, query: routed.query, observations: [], ...(opts.prior ? { prior: opts.prior } : {}) };
   const bodies: Record<string, unknown>[] = [];
   const steps: TierStep[] = [];
+  const access = new TierAccess(runtime, opts.scaleFromZero?.source, opts.scaleFromZero?.holdSeconds ?? 0, opts.signal);
+  const coldTiers: string[] = [];
   let gpuSeconds = 0;
   let policySeconds = 0;
   let fallbacksLeft = opts.retry.tierFallbacks;
@@ -82,10 +93,21 @@ export async function executeCascade(
 
   const finish = (index: number, confidence: number | null, reason: string): CascadeOutcome => {
     const obs = state.observations[index]!;
-    return { body: bodies[index]!, tierIndex: obs.tier, tier: config.tiers[obs.tier]!.name, confidence, reason, gpuSeconds, steps, policySeconds };
+    return {
+      body: bodies[index]!, tierIndex: obs.tier, tier: config.tiers[obs.tier]!.name, confidence, reason, gpuSeconds, steps, policySeconds,
+      holds: access.holds, coldTiers,
+    };
+  };
+  /** No way forward: an answer already in hand (from a smaller tier) beats an error; with none, the error goes out. */
+  const bestOrThrow = (err: UpstreamError, why: string): CascadeOutcome => {
+    const best = bestSoFar(state.observations);
+    if (best < 0) throw err;
+    const b = state.observations[best]!;
+    return finish(best, b.confidence, `${why}; returning the best answer so far, from tier ${config.tiers[b.tier]!.name}`);
   };
 
-  // Each tier is asked at most once and tiers only grow, so the loop ends within tiers.length asks.
+  // Each tier is asked at most once and tiers only grow, so the loop ends within tiers.length asks (a tier with no
+  // replica is skipped at most once more: it joins access.cold).
   let decision = decide();
   for (;;) {
     if (decision.action === 'return') {
@@ -102,8 +124,24 @@ export async function executeCascade(
     }
     let ask: { tier: number; verify: boolean; reason: string } = decision;
     for (;;) {
-      const tierCfg = config.tiers[ask.tier]!;
-      const client = clients[ask.tier]!;
+      const tierName = config.tiers[ask.tier]!.name;
+      // A tier with no replica: held until one appears (a newer state's client), else the nearest warm tier.
+      const got = await access.get(ask.tier, lastAsked);
+      if (got.kind === 'cold') {
+        if (!coldTiers.includes(tierName)) coldTiers.push(tierName);
+        const held = got.heldSeconds > 0 ? ` after holding ${got.heldSeconds.toFixed(1)}s` : '';
+        steps.push({
+          tier: tierName, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0, answerSeconds: 0, verifySeconds: 0,
+          gpuSeconds: 0, answerGpuSeconds: 0, verifyGpuSeconds: 0, reason: ask.reason, heldSeconds: got.heldSeconds,
+          error: `no_replica: tier ${tierName} has no replica${held}`,
+        });
+        if (got.fallback < 0) return bestOrThrow(access.noReplica(ask.tier, got.heldSeconds), `tier ${tierName} has no replica${held}`);
+        const to = config.tiers[got.fallback]!.name;
+        if (got.fallback > ask.tier) opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierName, to_tier: to, reason: 'fallback' });
+        ask = { tier: got.fallback, verify: got.fallback < last, reason: `scale from zero: tier ${tierName} has no replica${held}; served by warm tier ${to}` };
+        continue;
+      }
+      const { tier: tierCfg, client } = got.ready;
       lastAsked = ask.tier;
       try {
         const answer = await client.postJson<Record<string, unknown>>(
@@ -112,15 +150,16 @@ export async function executeCascade(
           { purpose: 'answer', ...(opts.signal ? { signal: opts.signal } : {}) },
         );
         const step: TierStep = {
-          tier: tierCfg.name, index: ask.tier, outcome: 'answered', confidence: null, verifierSamples: 0,
+          tier: tierName, index: ask.tier, outcome: 'answered', confidence: null, verifierSamples: 0,
           answerSeconds: answer.seconds, verifySeconds: 0, gpuSeconds: answer.gpuSeconds,
-          answerGpuSeconds: answer.gpuSeconds, verifyGpuSeconds: 0, reason: ask.reason,
+          answerGpuSeconds: answer.gpuSeconds, verifyGpuSeconds: 0, reason: ask.reason, heldSeconds: got.heldSeconds,
         };
         gpuSeconds += answer.gpuSeconds;
-        opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, answer.gpuSeconds);
+        opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierName, purpose: 'answer' }, answer.gpuSeconds);
+        opts.metrics?.recordTierCall({ cascade: config.name, tier: tierName, purpose: 'answer' }, answer.body);
         const text = answerText(routed.kind, answer.body) ?? '';
         const observation: TierObservation = { tier: ask.tier, answer: text, confidence: null, verifierSamples: 0 };
-        if (ask.verify) await verify(client, tierCfg.model, routed, text, observation, step, opts, config.name, tierCfg.name);
+        if (ask.verify) await verify(client, tierCfg.model, routed, text, observation, step, opts, config.name, tierName);
         gpuSeconds += step.gpuSeconds - answer.gpuSeconds;
         steps.push(step);
         state.observations.push(observation);
@@ -130,25 +169,19 @@ export async function executeCascade(
         if (!(err instanceof UpstreamError) || err.kind === 'aborted') throw err;
         // Failed attempts used GPU time too (a replica may have worked before it failed).
         gpuSeconds += err.gpuSeconds;
-        if (err.gpuSeconds > 0) opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierCfg.name, purpose: 'answer' }, err.gpuSeconds);
+        if (err.gpuSeconds > 0) opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierName, purpose: 'answer' }, err.gpuSeconds);
         steps.push({
-          tier: tierCfg.name, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
+          tier: tierName, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
           answerSeconds: 0, verifySeconds: 0, gpuSeconds: err.gpuSeconds, answerGpuSeconds: err.gpuSeconds, verifyGpuSeconds: 0,
-          reason: ask.reason, error: `${err.kind}: ${err.message}`,
+          reason: ask.reason, heldSeconds: got.heldSeconds, error: `${err.kind}: ${err.message}`,
         });
-        // A failing tier hands the request to the next larger one, a bounded number of times.
-        if (!err.canFallBack || fallbacksLeft <= 0 || ask.tier >= last) {
-          // No way forward. An answer already in hand (from a smaller tier) beats an error; with none,
-          // the error goes to the client (a 4xx from the first tier is the request's own fault).
-          const best = bestSoFar(state.observations);
-          if (best < 0) throw err;
-          const b = state.observations[best]!;
-          return finish(best, b.confidence, `tier ${tierCfg.name} failed (${err.kind}); returning the best answer so far, from tier ${config.tiers[b.tier]!.name}`);
-        }
+        // A failing tier hands the request to the next larger one, a bounded number of times
+        // (a 4xx from the first tier is the request's own fault and goes to the client).
+        if (!err.canFallBack || fallbacksLeft <= 0 || ask.tier >= last) return bestOrThrow(err, `tier ${tierName} failed (${err.kind})`);
         fallbacksLeft--;
         const next = ask.tier + 1;
-        opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierCfg.name, to_tier: config.tiers[next]!.name, reason: 'fallback' });
-        ask = { tier: next, verify: next < last, reason: `fallback: tier ${tierCfg.name} failed (${err.kind})` };
+        opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierName, to_tier: config.tiers[next]!.name, reason: 'fallback' });
+        ask = { tier: next, verify: next < last, reason: `fallback: tier ${tierName} failed (${err.kind})` };
       }
     }
     decision = decide();
@@ -201,6 +234,7 @@ async function verify(
     step.gpuSeconds += res.gpuSeconds;
     step.verifyGpuSeconds = res.gpuSeconds;
     opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, res.gpuSeconds);
+    opts.metrics?.recordTierCall({ cascade, tier, purpose: 'verify' }, res.body);
   } catch (err) {
     if (err instanceof UpstreamError && err.kind === 'aborted') throw err;
     if (!(err instanceof UpstreamError)) throw err;

@@ -1,12 +1,22 @@
 // `tiermix router`: run the routing gateway from a YAML configuration file.
 import { InvalidArgumentError, type Command } from 'commander';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, parseConfig, readConfigText } from '../config/load.js';
+import type { RouterConfig } from '../config/schema.js';
 import { defaultLogger, startRouter } from '../server/start.js';
 
 export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
   return n;
+}
+
+interface RouterCliOptions {
+  config?: string;
+  host?: string;
+  port?: number;
+  logLevel: string;
+  healthChecks: boolean;
+  waitForConfig: boolean;
 }
 
 export function registerRouterCommand(program: Command): void {
@@ -18,30 +28,49 @@ export function registerRouterCommand(program: Command): void {
     .option('--port <port>', 'listen port (overrides server.port)', parsePort)
     .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace', process.env.TIERMIX_LOG_LEVEL ?? 'info')
     .option('--no-health-checks', 'do not probe replicas\' /health (treat them as ready until they fail)')
+    .option(
+      '--wait-for-config',
+      'start even when the file is missing or invalid: not ready (/readyz 503) until a valid version appears (for a file written by the controller)',
+      false,
+    )
     .addHelpText(
       'after',
       '\nThe configuration names cascades (ordered tiers, smallest first) and each tier\'s vLLM endpoints.\n' +
         'See docs/configuration.md. Environment: TIERMIX_CONFIG, TIERMIX_LOG_LEVEL.',
     )
-    .action(async (opts: { config?: string; host?: string; port?: number; logLevel: string; healthChecks: boolean }) => {
+    .action(async (opts: RouterCliOptions) => {
       if (!opts.config) {
         console.error('tiermix router: no configuration; pass --config <file> or set TIERMIX_CONFIG');
         process.exit(2);
       }
-      let config;
-      try {
-        config = loadConfigFile(opts.config);
-      } catch (err) {
-        console.error(err instanceof ConfigError ? err.message : String(err));
-        process.exit(2);
-      }
       const logger = defaultLogger(opts.logLevel);
+      // Without --wait-for-config a missing or invalid file is a mistake to fix now: exit 2 with the problems.
+      // With it (the Helm chart; the controller writes the file), the router starts and waits for a valid version.
+      let text: string | null = null;
+      let config: RouterConfig | undefined;
+      let configError: ConfigError | undefined;
+      try {
+        text = readConfigText(opts.config);
+        config = parseConfig(text, opts.config);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        if (!opts.waitForConfig) {
+          console.error(err.message + (err.missing ? '\n(to start without it and wait for it to appear, pass --wait-for-config)' : ''));
+          process.exit(2);
+        }
+        configError = err;
+        if (err.missing) logger.warn({ file: opts.config }, 'no configuration file yet: waiting for it (not ready until then)');
+        else logger.error({ problems: err.problems }, 'invalid configuration: waiting for a valid version (not ready until then)');
+      }
       let router;
       try {
         // Loads POMDP models and classifier sessions before listening; a model that does not fit is a ConfigError.
         router = await startRouter({
-          config,
+          ...(config ? { config } : {}),
+          ...(configError ? { configError } : {}),
           configFile: opts.config,
+          configFileText: text,
+          waitForConfig: opts.waitForConfig,
           logger,
           healthChecks: opts.healthChecks,
           ...(opts.host !== undefined ? { host: opts.host } : {}),

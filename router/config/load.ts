@@ -12,6 +12,9 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
+  /** The file does not exist (rather than being unreadable or invalid). */
+  missing = false;
+
   constructor(
     readonly source: string,
     readonly problems: ConfigProblem[],
@@ -52,12 +55,17 @@ export function parseConfig(text: string, source = 'configuration'): RouterConfi
   return validateConfig(doc.toJS(), source);
 }
 
-export function loadConfigFile(file: string): RouterConfig {
-  let text: string;
+/** The file's text; a missing or unreadable file is a ConfigError at path "(file)" (`missing` tells which). */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+    const error = new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+    error.missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw error;
   }
-  return parseConfig(text, file);
+}
+
+export function loadConfigFile(file: string): RouterConfig {
+  return parseConfig(readConfigText(file), file);
 }

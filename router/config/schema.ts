@@ -162,7 +162,11 @@ export const RouterConfigSchema = z
     policy: PolicySchema.default({ type: 'threshold', threshold: 0.5 }),
     retry: RetrySchema.default(RetrySchema.parse({})),
     scaleFromZero: ScaleFromZeroSchema.default(ScaleFromZeroSchema.parse({})),
-    cascades: z.array(CascadeSchema).min(1),
+    /**
+     * May be empty: the controller writes `cascades: []` before any ModelCascade exists. The router then answers
+     * every model with 404 until a cascade is added.
+     */
+    cascades: z.array(CascadeSchema),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -11,19 +11,29 @@ export interface ConfigWatchHandlers {
   onError(error: ConfigError): void;
 }
 
-export function watchConfigFile(file: string, handlers: ConfigWatchHandlers, intervalMs = 1000): () => void {
+/**
+ * @param knownText the file's text the caller has already seen (applied or refused), or null when it found no file:
+ *   the file is then checked at once, so a version written since is not missed. Default: the file as it is now.
+ */
+export function watchConfigFile(file: string, handlers: ConfigWatchHandlers, intervalMs = 1000, knownText?: string | null): () => void {
   const hash = (text: string) => createHash('sha256').update(text).digest('hex');
   let lastHash: string | null = null;
-  try {
-    lastHash = hash(readFileSync(file, 'utf8'));
-  } catch {
-    lastHash = null;
+  if (knownText !== undefined) {
+    lastHash = knownText === null ? null : hash(knownText);
+  } else {
+    try {
+      lastHash = hash(readFileSync(file, 'utf8'));
+    } catch {
+      lastHash = null;
+    }
   }
   const check = () => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
+      // Still no file, and there never was one: nothing has changed (watchFile calls once with zeroed stats).
+      if (lastHash === null && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
       handlers.onError(new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]));
       return;
     }
@@ -39,5 +49,6 @@ export function watchConfigFile(file: string, handlers: ConfigWatchHandlers, int
   };
   const listener = () => check();
   watchFile(file, { interval: intervalMs, persistent: false }, listener);
+  if (knownText !== undefined) queueMicrotask(check);
   return () => unwatchFile(file, listener);
 }

@@ -21,16 +21,39 @@ export class RouterMetrics {
   // In-flight counts change twice per request (per upstream attempt for tiers): they are kept as plain
   // numbers and copied into their gauges when the registry is collected (a scrape), not on every change.
   private routerInFlightNow = 0;
+  /** Upstream calls in flight per tier, summed over every tier client (a reload may leave two per tier). */
   private readonly tierInFlightNow = new Map<string, number>();
+  /** Requests held per tier, waiting for the tier to get an endpoint (scale from zero). */
+  private readonly tierHeldNow = new Map<string, number>();
 
   readonly tierInFlight: Gauge<'tier'> = new Gauge({
     name: 'tiermix_tier_in_flight_requests',
-    help: 'Upstream requests in flight per tier (answers and verifications); the autoscaling signal.',
+    help: 'Upstream requests in flight per tier (answers and verifications), held requests included; the autoscaling signal.',
     labelNames: ['tier'] as const,
     registers: [this.registry],
     collect: () => {
-      for (const [tier, n] of this.tierInFlightNow) this.tierInFlight.set({ tier }, n);
+      for (const tier of new Set([...this.tierInFlightNow.keys(), ...this.tierHeldNow.keys()])) {
+        this.tierInFlight.set({ tier }, (this.tierInFlightNow.get(tier) ?? 0) + (this.tierHeldNow.get(tier) ?? 0));
+      }
     },
+  });
+
+  readonly tierHeld: Gauge<'tier'> = new Gauge({
+    name: 'tiermix_tier_held_requests',
+    help: 'Requests held for a tier with no endpoints (scaled to zero or loading) until a replica appears; counted in tiermix_tier_in_flight_requests too.',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [tier, n] of this.tierHeldNow) this.tierHeld.set({ tier }, n);
+    },
+  });
+
+  readonly holdSeconds = new Histogram({
+    name: 'tiermix_hold_seconds',
+    help: 'How long a request was held for a tier with no endpoints, by outcome (endpoint: a replica appeared; expired: served by a warm tier or failed; aborted: the client left).',
+    labelNames: ['tier', 'outcome'] as const,
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+    registers: [this.registry],
   });
 
   readonly escalations = new Counter({
@@ -129,11 +152,29 @@ export class RouterMetrics {
     if (usage.completion > 0) this.tierTokens.inc({ ...labels, kind: 'completion' }, usage.completion);
   }
 
-  /** Hooks that feed upstream events from the tier clients into these metrics. */
+  /** A request starts waiting for the tier to get an endpoint. */
+  holdStarted(tier: string): void {
+    this.tierHeldNow.set(tier, (this.tierHeldNow.get(tier) ?? 0) + 1);
+  }
+
+  /** A held request stopped waiting. */
+  holdEnded(tier: string, outcome: 'endpoint' | 'expired' | 'aborted', seconds: number): void {
+    this.tierHeldNow.set(tier, Math.max(0, (this.tierHeldNow.get(tier) ?? 0) - 1));
+    this.holdSeconds.observe({ tier, outcome }, seconds);
+  }
+
+  /**
+   * Hooks that feed upstream events from one tier client into these metrics: take one set per client. Each set
+   * reports its client's in-flight count, and the tier's gauge is the sum over the sets, so the old and the new
+   * client of a tier whose endpoints changed in a reload do not overwrite each other's counts.
+   */
   upstreamHooks(): UpstreamHooks {
+    const reported = new Map<string, number>();
     return {
       onInFlight: (tier, n) => {
-        this.tierInFlightNow.set(tier, n);
+        const delta = n - (reported.get(tier) ?? 0);
+        reported.set(tier, n);
+        this.tierInFlightNow.set(tier, (this.tierInFlightNow.get(tier) ?? 0) + delta);
       },
       onAttempt: (e) => this.upstreamSeconds.observe({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }, e.seconds),
     };

@@ -9,7 +9,8 @@ import { completionsHandler } from './completions.js';
 import { errorMiddleware } from './errors-middleware.js';
 import { jsonBody } from './json-body.js';
 import { routeHandler } from './route-endpoint.js';
-import type { RouterState } from './state.js';
+import type { TierHolds } from './holds.js';
+import type { ConfigStatus, RouterState } from './state.js';
 
 export interface RouterAppDeps {
   getState: () => RouterState;
@@ -17,6 +18,10 @@ export interface RouterAppDeps {
   logger: Logger;
   /** False while shutting down, so load balancers stop sending traffic. */
   accepting: () => boolean;
+  /** Requests held for tiers with no endpoints (scale from zero); without it, no request is held. */
+  holds?: TierHolds;
+  /** The configuration file's status, for /readyz. */
+  configStatus?: () => ConfigStatus;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -58,22 +63,44 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
   // same checks in the same order as under app.use('/v1', auth), without express matching the other
   // routes first or re-basing req.url for a mounted middleware on every request. Every other /v1 path
   // still goes through the mounted check below.
-  app.post('/v1/chat/completions', auth, body, completionsHandler('chat', getState, metrics));
-  app.post('/v1/completions', auth, body, completionsHandler('completion', getState, metrics));
+  app.post('/v1/chat/completions', auth, body, completionsHandler('chat', getState, metrics, deps.holds));
+  app.post('/v1/completions', auth, body, completionsHandler('completion', getState, metrics, deps.holds));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
+  // Ready = accepting and a valid configuration is loaded (even one without cascades). Not tied to the tiers' replicas:
+  // while a tier scales from zero, the router is what holds its requests, so it must stay in its Service. Which
+  // tiers can serve now is in the body (and in /v1/models).
   app.get('/readyz', (_req, res) => {
     const state = getState();
-    const cascades = [...state.cascades.values()].map((c) => ({
-      name: c.config.name,
-      tiers: c.config.tiers.map((t, i) => ({ name: t.name, ready_replicas: c.clients[i]!.readyReplicas(), endpoints: t.endpoints.length })),
-    }));
-    // A cascade can serve as soon as one of its tiers has a ready replica (fallback covers the rest).
-    const ready = deps.accepting() && cascades.every((c) => c.tiers.some((t) => t.ready_replicas > 0));
-    res.status(ready ? 200 : 503).json({ ready, accepting: deps.accepting(), cascades });
+    const held = deps.holds?.heldCounts() ?? new Map<string, number>();
+    const cascades = [...state.cascades.values()].map((c) => {
+      const tiers = c.config.tiers.map((t, i) => ({
+        name: t.name,
+        endpoints: t.endpoints.length,
+        ready_replicas: c.clients[i]!.readyReplicas(),
+        in_flight: c.clients[i]!.inFlight(),
+        held: held.get(t.name) ?? 0,
+      }));
+      return { name: c.config.name, serving: tiers.some((t) => t.endpoints > 0), warm_tiers: tiers.filter((t) => t.endpoints > 0).map((t) => t.name), tiers };
+    });
+    const status = deps.configStatus?.();
+    const accepting = deps.accepting();
+    const ready = accepting && state.configured;
+    const reason = !accepting ? 'shutting down' : !state.configured ? `no configuration loaded yet${status?.file ? ` (waiting for ${status.file})` : ''}` : null;
+    res.status(ready ? 200 : 503).json({
+      ready,
+      ...(reason ? { reason } : {}),
+      accepting,
+      configuration: {
+        loaded: state.configured,
+        ...(status ? { file: status.file ?? null, loaded_at: status.loadedAt, last_error: status.lastError } : {}),
+        cascades: cascades.length,
+      },
+      cascades,
+    });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -89,11 +116,15 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
     const data = [
       ...[...state.cascades.values()].map((c) => ({
         id: c.config.name, object: 'model', created, owned_by: 'tiermix',
-        tiermix: { kind: 'cascade', tiers: c.config.tiers.map((t) => t.name) },
+        tiermix: { kind: 'cascade', tiers: c.config.tiers.map((t) => t.name), warm_tiers: c.config.tiers.filter((t) => t.endpoints.length > 0).map((t) => t.name) },
       })),
       ...[...state.tiers.values()].map((t) => ({
         id: t.tier.name, object: 'model', created, owned_by: 'tiermix',
-        tiermix: { kind: 'tier', cascade: t.cascade.config.name, index: t.index, upstream_model: t.tier.model, gpus_per_replica: t.tier.gpusPerReplica },
+        tiermix: {
+          kind: 'tier', cascade: t.cascade.config.name, index: t.index, upstream_model: t.tier.model, gpus_per_replica: t.tier.gpusPerReplica,
+          // 0 endpoints: scaled to zero or loading; a request is held for it (scaleFromZero.holdSeconds)
+          endpoints: t.tier.endpoints.length, ready_replicas: t.client.readyReplicas(),
+        },
       })),
     ];
     res.json({ object: 'list', data });

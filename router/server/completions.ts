@@ -6,9 +6,11 @@ import { parseChatRequest, parseCompletionRequest, type ApiKind } from '../api/r
 import { executeCascade, type CascadeOutcome, type CascadeRuntime } from '../cascade/execute.js';
 import { chatQuery, completionQuery } from '../cascade/query.js';
 import { sseFramesFromResponse } from '../cascade/sse-replay.js';
+import { TierAccess, type HoldRecord, type TierSource } from '../cascade/tier-access.js';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { UpstreamPath } from '../upstream/types.js';
 import type { RequestLabels } from './errors-middleware.js';
+import { SseUsageTap } from './sse-usage.js';
 import type { RouterState, TierEntry } from './state.js';
 
 const PATHS: Record<ApiKind, UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
@@ -37,15 +39,31 @@ export function clientGone(res: Response): AbortSignal {
   return ac.signal;
 }
 
-export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics) {
+export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics, holds?: TierSource) {
   return async (req: Request, res: Response): Promise<void> => {
     const state = getState();
     const request = kind === 'chat' ? parseChatRequest(req.body) : parseCompletionRequest(req.body);
     const cascade = state.cascades.get(request.model);
-    if (cascade) return routed(kind, request, cascade, state, metrics, res);
+    if (cascade) return routed(kind, request, cascade, state, metrics, res, holds);
     const tier = state.tiers.get(request.model);
-    if (tier) return pinned(kind, req.body as Record<string, unknown>, tier, metrics, res);
-    throw unknownModel(request.model, state.modelIds);
+    if (tier) return pinned(kind, req.body as Record<string, unknown>, tier, state, metrics, res, holds);
+    throw unknownModel(request.model, state.modelIds, state.configured ? undefined : 'the router has not loaded its configuration yet');
+  };
+}
+
+/** Headers and the body's `scale_from_zero` field for a request that was held or served by a warm tier instead. */
+function scaleFromZeroReport(res: Response, holds: readonly HoldRecord[], coldTiers: readonly string[]): Record<string, unknown> {
+  if (holds.length === 0 && coldTiers.length === 0) return {};
+  const heldSeconds = holds.reduce((s, h) => s + h.seconds, 0);
+  if (holds.length > 0) res.setHeader('x-tiermix-held-seconds', heldSeconds.toFixed(3));
+  if (coldTiers.length > 0) res.setHeader('x-tiermix-fallback-from', coldTiers.join(','));
+  return {
+    scale_from_zero: {
+      held_seconds: heldSeconds,
+      holds: holds.map((h) => ({ tier: h.tier, seconds: h.seconds, outcome: h.outcome })),
+      // Tiers the request was meant for that had no replica, so that x-tiermix-tier served it instead.
+      fallback_from: [...coldTiers],
+    },
   };
 }
 
@@ -56,6 +74,7 @@ async function routed(
   state: RouterState,
   metrics: RouterMetrics,
   res: Response,
+  holds: TierSource | undefined,
 ): Promise<void> {
   res.locals.tiermix = { cascade: cascade.config.name, tier: '', mode: 'routed' } satisfies RequestLabels;
   if ((request.n ?? 1) > 1) {
@@ -75,6 +94,7 @@ async function routed(
     metrics,
     signal: clientGone(res),
     ...(prior ? { prior } : {}),
+    ...(holds ? { scaleFromZero: { source: holds, holdSeconds: state.config.scaleFromZero.holdSeconds } } : {}),
   });
   routing.finished(outcome);
   const name = cascade.config.name;
@@ -88,12 +108,14 @@ async function routed(
     confidence: outcome.confidence,
     gpu_seconds: outcome.gpuSeconds,
     reason: outcome.reason,
+    ...scaleFromZeroReport(res, outcome.holds, outcome.coldTiers),
     ...(prior ? { prior: { per_tier: prior.perTier, classifier_seconds: priorSeconds } } : {}),
     policy: routing.describe(),
     verification: { prompt: state.config.verification.prompt, samples: state.config.verification.samples, temperature: state.config.verification.temperature },
     steps: outcome.steps.map((s) => ({
       tier: s.tier, outcome: s.outcome, confidence: s.confidence, verifier_samples: s.verifierSamples,
       answer_seconds: s.answerSeconds, verify_seconds: s.verifySeconds, gpu_seconds: s.gpuSeconds, reason: s.reason,
+      ...(s.heldSeconds > 0 ? { held_seconds: s.heldSeconds } : {}),
       ...(s.error ? { error: s.error } : {}),
     })),
   };
@@ -112,25 +134,54 @@ async function routed(
   sendJson(res, 200, { ...outcome.body, tiermix });
 }
 
-async function pinned(kind: ApiKind, rawBody: Record<string, unknown>, entry: TierEntry, metrics: RouterMetrics, res: Response): Promise<void> {
-  const labels = { cascade: entry.cascade.config.name, tier: entry.tier.name, mode: 'pinned' } satisfies RequestLabels;
-  res.locals.tiermix = labels;
-  const body = { ...rawBody, model: entry.tier.model };
+async function pinned(
+  kind: ApiKind,
+  rawBody: Record<string, unknown>,
+  asked: TierEntry,
+  state: RouterState,
+  metrics: RouterMetrics,
+  res: Response,
+  holds: TierSource | undefined,
+): Promise<void> {
+  const cascade = asked.cascade.config.name;
+  res.locals.tiermix = { cascade, tier: asked.tier.name, mode: 'pinned' } satisfies RequestLabels;
   const signal = clientGone(res);
+  // A tier with no replica: hold the request until one appears, else a warm tier of the cascade serves it.
+  const access = new TierAccess(asked.cascade, holds, state.config.scaleFromZero.holdSeconds, signal);
+  const got = await access.get(asked.index);
+  let target = got.kind === 'ready' ? got.ready : undefined;
+  let reason = 'pinned to this tier';
+  if (got.kind === 'cold') {
+    if (got.fallback < 0) throw access.noReplica(asked.index, got.heldSeconds);
+    target = access.warm(got.fallback)!;
+    const held = got.heldSeconds > 0 ? ` after holding ${got.heldSeconds.toFixed(1)}s` : '';
+    reason = `pinned to ${asked.tier.name}, which has no replica${held}; served by warm tier ${target.tier.name}`;
+  }
+  const { tier, client } = target!;
+  const labels = { cascade, tier: tier.name, mode: 'pinned' } satisfies RequestLabels;
+  res.locals.tiermix = labels;
+  const body = { ...rawBody, model: tier.model };
+  const report = scaleFromZeroReport(res, access.holds, got.kind === 'cold' ? [asked.tier.name] : []);
   res.setHeader('x-tiermix-cascade', labels.cascade);
-  res.setHeader('x-tiermix-tier', entry.tier.name);
+  res.setHeader('x-tiermix-tier', tier.name);
   res.setHeader('x-tiermix-confidence', 'none');
+  const callLabels = { cascade, tier: tier.name, purpose: 'passthrough' } as const;
 
   if (rawBody.stream === true) {
-    const up = await entry.client.postStream(PATHS[kind], body, { purpose: 'passthrough', signal });
+    const up = await client.postStream(PATHS[kind], body, { purpose: 'passthrough', signal });
     // GPU-seconds are known only when the stream ends, so they travel as an HTTP trailer.
     res.status(up.status);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('trailer', 'x-tiermix-gpu-seconds');
+    // The usage arrives in the last event when the client asked for it (stream_options.include_usage).
+    const includeUsage = (rawBody.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const usage = includeUsage ? new SseUsageTap() : null;
+    if (usage) up.stream.on('data', (chunk: Buffer) => usage.push(chunk));
     up.stream.pipe(res, { end: false });
     const done = await up.finished;
-    metrics.gpuSeconds.inc({ cascade: labels.cascade, tier: labels.tier, purpose: 'passthrough' }, done.gpuSeconds);
+    metrics.gpuSeconds.inc(callLabels, done.gpuSeconds);
+    if (!done.error) metrics.recordTierCall(callLabels, usage?.usageBody());
     metrics.requests.inc({ ...labels, outcome: done.error ? 'upstream_error' : 'ok' });
     if (!res.writableEnded) {
       res.addTrailers({ 'x-tiermix-gpu-seconds': formatGpuSeconds(done.gpuSeconds) });
@@ -139,12 +190,13 @@ async function pinned(kind: ApiKind, rawBody: Record<string, unknown>, entry: Ti
     return;
   }
 
-  const up = await entry.client.postJson<Record<string, unknown>>(PATHS[kind], body, { purpose: 'passthrough', signal });
-  metrics.gpuSeconds.inc({ cascade: labels.cascade, tier: labels.tier, purpose: 'passthrough' }, up.gpuSeconds);
+  const up = await client.postJson<Record<string, unknown>>(PATHS[kind], body, { purpose: 'passthrough', signal });
+  metrics.gpuSeconds.inc(callLabels, up.gpuSeconds);
+  metrics.recordTierCall(callLabels, up.body);
   metrics.requests.inc({ ...labels, outcome: 'ok' });
   res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(up.gpuSeconds));
   sendJson(res, up.status, {
     ...up.body,
-    tiermix: { cascade: labels.cascade, tier: entry.tier.name, confidence: null, gpu_seconds: up.gpuSeconds, reason: 'pinned to this tier' },
+    tiermix: { cascade, tier: tier.name, confidence: null, gpu_seconds: up.gpuSeconds, reason, ...report },
   });
 }

@@ -81,7 +81,7 @@ export function errorMiddleware(metrics: RouterMetrics, logger: Logger) {
           err.kind === 'timeout'
             ? `Tier ${err.tier} did not answer in time (after ${err.attempts} attempt(s)).`
             : err.kind === 'no_replica'
-              ? `Tier ${err.tier} has no replicas.`
+              ? `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`
               : `Tier ${err.tier} is unavailable (${err.kind}, ${err.attempts} attempt(s)).`,
           err.kind === 'timeout' ? 504 : err.kind === 'no_replica' ? 503 : 502,
         );

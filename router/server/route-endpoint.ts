@@ -3,7 +3,7 @@
 // next step: ask tier X (and whether to verify), or return the answer of tier Y.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { ApiError, badRequest } from '../api/errors.js';
+import { ApiError, badRequest, unknownModel } from '../api/errors.js';
 import { parseChatRequest, parseCompletionRequest } from '../api/requests.js';
 import { chatQuery, completionQuery } from '../cascade/query.js';
 import type { TierObservation } from '../policy/types.js';
@@ -36,6 +36,7 @@ export function routeHandler(getState: () => RouterState) {
     const query = 'messages' in openaiBody ? chatQuery(parseChatRequest(openaiBody)) : completionQuery(parseCompletionRequest(openaiBody));
     const model = openaiBody.model as string;
     const cascade = state.cascades.get(model);
+    if (!cascade && state.cascades.size === 0) throw unknownModel(model, [], state.configured ? undefined : 'the router has not loaded its configuration yet');
     if (!cascade) {
       throw new ApiError(404, 'not_found_error', `'${model}' is not a cascade; /v1/route decides within a cascade: ${[...state.cascades.keys()].join(', ')}.`, 'model', 'model_not_found');
     }

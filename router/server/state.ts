@@ -3,12 +3,23 @@
 // tier out from under a request in flight. Tier clients whose settings did not change are carried over,
 // keeping their connections and health state; the others are closed once they are idle.
 import { readFileSync } from 'node:fs';
-import type { RetryConfig, RouterConfig, TierConfig, ApiKeysSchema } from '../config/schema.js';
+import { RouterConfigSchema, type RetryConfig, type RouterConfig, type TierConfig, type ApiKeysSchema } from '../config/schema.js';
 import type { z } from 'zod';
+import type { ConfigProblem } from '../config/load.js';
 import type { CascadeRuntime } from '../cascade/execute.js';
 import { ThresholdPolicy } from '../policy/threshold.js';
 import type { CascadeRouting } from './routing.js';
 import type { TierClient } from '../upstream/types.js';
+
+/** What /readyz reports about the configuration file. */
+export interface ConfigStatus {
+  file?: string;
+  /** A valid configuration is in force. */
+  loaded: boolean;
+  loadedAt: string | null;
+  /** The last version that was refused (or the missing file), until a valid one is applied. */
+  lastError: { at: string; problems: ConfigProblem[] } | null;
+}
 
 export type TierClientFactory = (tier: TierConfig, retry: RetryConfig) => TierClient;
 
@@ -21,6 +32,11 @@ export interface TierEntry {
 
 export interface RouterState {
   config: RouterConfig;
+  /**
+   * False only while the router waits for its first valid configuration (tiermix router --wait-for-config): the
+   * state is then built from an empty configuration, and /readyz answers 503.
+   */
+  configured: boolean;
   /** Per cascade name: its policy and what feeds it (router/server/routing.ts), loaded before the swap. */
   routing: Map<string, CascadeRouting>;
   cascades: Map<string, CascadeRuntime>;
@@ -106,7 +122,18 @@ export function buildState(
   const kept = new Set(clientsByKey.values());
   const retired = previous ? [...previous.clientsByKey.values()].filter((c) => !kept.has(c)) : [];
   const modelIds = [...cascades.keys(), ...tiers.keys()];
-  return { state: { config, routing, cascades, tiers, modelIds, apiKeys, clientsByKey, createdAt: Date.now() }, retired };
+  return { state: { config, configured: true, routing, cascades, tiers, modelIds, apiKeys, clientsByKey, createdAt: Date.now() }, retired };
+}
+
+/** The state before any configuration is loaded: no cascade, no key, default server settings. */
+export function unconfiguredState(): RouterState {
+  const config = RouterConfigSchema.parse({ cascades: [] });
+  return { ...buildState(config, () => { throw new Error('no tiers'); }, undefined, {}, new Map()).state, configured: false };
+}
+
+/** The longest a request may take on the state's tiers (bounds how long retired clients are kept). */
+export function maxRequestMs(state: RouterState): number {
+  return Math.max(0, ...state.config.cascades.flatMap((c) => c.tiers.map((t) => t.timeouts.requestSeconds))) * 1000;
 }
 
 /** Close clients that left the configuration once their last request has finished (bounded wait). */

@@ -76,14 +76,22 @@ cascades:
   assert.deepEqual(p.map((x) => x.path).sort(), ['cascades.0.tiers.1.name', 'cascades.1.tiers.0.name']);
 });
 
-test('YAML syntax errors and empty cascades are refused', () => {
+test('YAML syntax errors, a missing cascades list and cascades without tiers are refused', () => {
   assert.equal(problems('cascades: [ {name: a')[0]!.path, '(yaml)');
-  assert.equal(problems('cascades: []')[0]!.path, 'cascades');
+  assert.equal(problems('verification: { samples: 8 }')[0]!.path, 'cascades');
+  assert.equal(problems('cascades: [{ name: a, tiers: [] }]')[0]!.path, 'cascades.0.tiers');
 });
 
-test('an unreadable file says so', () => {
+test('zero cascades is a valid configuration (what the controller writes before any ModelCascade exists)', () => {
+  const c = parseConfig('# Written by the tiermix controller\ncascades: []\nscaleFromZero: { holdSeconds: 5 }\n');
+  assert.deepEqual(c.cascades, []);
+  assert.equal(c.scaleFromZero.holdSeconds, 5);
+});
+
+test('an unreadable file says so, and tells a missing file apart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tiermix-config-'));
-  assert.throws(() => loadConfigFile(join(dir, 'missing.yaml')), (e: unknown) => e instanceof ConfigError && e.problems[0]!.path === '(file)');
+  assert.throws(() => loadConfigFile(join(dir, 'missing.yaml')), (e: unknown) => e instanceof ConfigError && e.problems[0]!.path === '(file)' && e.missing);
+  assert.throws(() => loadConfigFile(dir), (e: unknown) => e instanceof ConfigError && e.problems[0]!.path === '(file)' && !e.missing);
   writeFileSync(join(dir, 'ok.yaml'), minimal);
   assert.equal(loadConfigFile(join(dir, 'ok.yaml')).cascades[0]!.name, 'default');
 });

@@ -123,3 +123,30 @@ test('a failed verification leaves confidence unknown, which escalates', async (
   assert.equal(out.steps[0]!.confidence, null);
   assert.match(out.steps[0]!.error ?? '', /verification failed: timeout/);
 });
+
+test('every answered call is counted per tier and purpose, with its usage tokens, next to its GPU-seconds', async () => {
+  const metrics = new RouterMetrics({ processMetrics: false });
+  const withUsage = (r: UpstreamJsonResult, prompt: number, completion: number) => ({ ...r, body: { ...(r.body as object), usage: { prompt_tokens: prompt, completion_tokens: completion } } });
+  await run(
+    runtime([(_, b) => (b.n ? withUsage(verdicts(1, 4), 300, 40) : withUsage(answer('five'), 20, 5)), () => withUsage(answer('four'), 20, 7)], []),
+    1,
+    metrics,
+  );
+  const calls = (await metrics.tierCalls.get()).values.map((v) => [v.labels.tier, v.labels.purpose, v.value]);
+  assert.deepEqual(calls, [['t0', 'answer', 1], ['t0', 'verify', 1], ['t1', 'answer', 1]]);
+  const tokens = (await metrics.tierTokens.get()).values.map((v) => [v.labels.tier, v.labels.purpose, v.labels.kind, v.value]);
+  assert.deepEqual(tokens, [
+    ['t0', 'answer', 'prompt', 20], ['t0', 'answer', 'completion', 5],
+    ['t0', 'verify', 'prompt', 300], ['t0', 'verify', 'completion', 40],
+    ['t1', 'answer', 'prompt', 20], ['t1', 'answer', 'completion', 7],
+  ]);
+  const gpu = (await metrics.gpuSeconds.get()).values.map((v) => [v.labels.tier, v.labels.purpose, v.value]);
+  assert.deepEqual(gpu, [['t0', 'answer', 1], ['t0', 'verify', 0.25], ['t1', 'answer', 1]]);
+
+  // A failed call used GPU time but answered nothing: GPU-seconds, no call.
+  const failing = new RouterMetrics({ processMetrics: false });
+  const down = () => Object.assign(new UpstreamError('timeout', 'slow', 't0'), { gpuSeconds: 0.5 });
+  await run(runtime([down, (_, b) => (b.n ? verdicts(4, 4) : answer('four'))], []), 1, failing);
+  assert.deepEqual((await failing.tierCalls.get()).values.map((v) => [v.labels.tier, v.labels.purpose]), [['t1', 'answer']]);
+  assert.equal((await failing.gpuSeconds.get()).values.find((v) => v.labels.tier === 't0')!.value, 0.5);
+});
