@@ -179,12 +179,20 @@ describe('chart: the controller configuration (ControllerConfig)', () => {
 });
 
 describe('chart: the router', () => {
-  it('probes /healthz for liveness and readiness on its http port (readiness configurable)', () => {
+  it('probes /healthz for liveness and /readyz for readiness on its http port (readiness configurable)', () => {
     const c = container(defaults, '-router');
     assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
-    assert.deepEqual(c.readinessProbe?.httpGet, { path: '/healthz', port: 'http' });
-    const strict = container(render({ set: ['router.readinessProbe.httpGet.path=/readyz'] }), '-router');
-    assert.deepEqual(strict.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+    assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+    const loose = container(render({ set: ['router.readinessProbe.httpGet.path=/healthz'] }), '-router');
+    assert.deepEqual(loose.readinessProbe?.httpGet, { path: '/healthz', port: 'http' });
+  });
+
+  it('waits for the configuration the controller writes instead of exiting while it is missing', () => {
+    const c = container(defaults, '-router');
+    assert.ok(c.args?.includes('--wait-for-config'), String(c.args));
+    assert.ok(c.args?.includes('--config=/etc/tiermix/router/router.yaml'), String(c.args));
+    const volume = deployment(defaults, '-router').spec?.template.spec?.volumes?.find((v) => v.name === 'config');
+    assert.equal(volume?.configMap?.optional, true);
   });
 
   it('runs `tiermix router` with 2 replicas behind a ClusterIP Service on port 80, rolling without losing capacity', () => {
