@@ -174,7 +174,7 @@ describe('chart: ModelCascades from values', () => {
     ]);
     const profiles = controllerConfig(objs).gpuProfiles;
     for (const t of mc.spec.tiers) assert.ok(profiles[t.gpuProfile ?? ''], `${t.name}: its gpuProfile is in the controller configuration`);
-    assert.deepEqual(mc.spec.routing?.objective, { lambda: 0.3 });
+    assert.deepEqual(mc.spec.routing?.objective, { lambda: 0.05 });
   });
 
   it('keeps name and model first in each tier, and an explicit namespace when given', () => {
