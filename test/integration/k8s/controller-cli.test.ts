@@ -100,10 +100,11 @@ describe('tiermix controller (the command)', () => {
   });
 
   it('installs the CRD, serves /readyz, /healthz and /metrics, reconciles, and stops cleanly on SIGTERM', async (t) => {
-    // A stand-in for the router's /metrics: 30 requests in flight to tier scaled/only (target 8 per replica).
+    // A stand-in for the router's /metrics: 30 requests in flight to tier scaled/only (target 8 per replica), later 0.
+    let inFlight = 30;
     const fakeRouter = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end('# TYPE tiermix_tier_in_flight_requests gauge\ntiermix_tier_in_flight_requests{tier="scaled/only"} 30\n');
+      res.end(`# TYPE tiermix_tier_in_flight_requests gauge\ntiermix_tier_in_flight_requests{tier="scaled/only"} ${inFlight}\n`);
     });
     await new Promise<void>((r) => fakeRouter.listen(0, '127.0.0.1', r));
     t.after(() => new Promise<void>((r) => fakeRouter.close(() => r())));
@@ -163,7 +164,7 @@ describe('tiermix controller (the command)', () => {
 
     // The autoscaler is wired in: routed load on scaled/only scales its Deployment up, and status says why.
     await cascadeClient(kc).create(cascade('scaled', NS, {
-      tiers: [{ name: 'only', model: 'org/only', replicas: { min: 1, max: 4 }, autoscaling: { targetInFlightPerReplica: 8 } }],
+      tiers: [{ name: 'only', model: 'org/only', replicas: { min: 1, max: 4 }, autoscaling: { targetInFlightPerReplica: 8, scaleDownDelaySeconds: 3 } }],
     } as unknown as ModelCascadeSpec));
     // No kubelet in this control plane: stand in for the Deployment's one pod, Ready (the autoscaler does not scale
     // on demand that its current replicas cannot serve yet, so it wants a ready replica first).
@@ -194,6 +195,15 @@ describe('tiermix controller (the command)', () => {
     }, { abort: exited });
     assert.ok((mc.status?.tiers?.[0]?.desiredReplicas ?? 0) > 1);
     assert.equal((await apps.readNamespacedDeployment({ name: 'from-cli-only', namespace: NS })).spec?.replicas, 1, 'no load, no scaling');
+
+    // Load gone: the tier scales back down to min, but only after its scale-down window (3 s here).
+    const loadGoneAt = Date.now();
+    inFlight = 0;
+    await waitFor('scaled-only scaled back down to 1', async () =>
+      (await apps.readNamespacedDeployment({ name: 'scaled-only', namespace: NS })).spec?.replicas === 1, { timeoutMs: 60_000, abort: exited });
+    const downAfterMs = Date.now() - loadGoneAt;
+    t.diagnostic(`autoscaler: scaled-only back to 1 replica ${downAfterMs} ms after the load went (scale-down window 3 s)`);
+    assert.ok(downAfterMs >= 3000, `scaled down after ${downAfterMs} ms, inside the 3 s window`);
 
     const t0 = Date.now();
     p.kill('SIGTERM');
