@@ -1,5 +1,6 @@
-// The controller's HTTP endpoints: /metrics (Prometheus) and /healthz, /readyz (kubelet probes). One server when
-// the metrics and health ports are the same, else two.
+// The controller's HTTP endpoints: /metrics (Prometheus) and /healthz, /readyz (kubelet probes), plus optional
+// read-only JSON routes beside /metrics (the local runtime's /cascades, its stand-in for `kubectl get`). One server
+// when the metrics and health ports are the same, else two.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -17,9 +18,12 @@ export interface ControllerHttp {
   close(): Promise<void>;
 }
 
-function handler(routes: { metrics?: Registry; probes?: ProbeState }): http.RequestListener {
+/** Path -> the value to serve as JSON (read at each request). */
+export type JsonRoutes = Record<string, () => unknown>;
+
+function handler(routes: { metrics?: Registry; probes?: ProbeState; json?: JsonRoutes }): http.RequestListener {
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(code, { 'content-type': type });
       res.end(body);
@@ -33,6 +37,8 @@ function handler(routes: { metrics?: Registry; probes?: ProbeState }): http.Requ
       );
       return;
     }
+    const json = routes.json && Object.hasOwn(routes.json, path) ? routes.json[path] : undefined;
+    if (json) return reply(200, `${JSON.stringify(json(), null, 2)}\n`, 'application/json; charset=utf-8');
     if (path === '/healthz' && routes.probes) return routes.probes.healthy() ? reply(200, 'ok\n') : reply(503, 'unhealthy\n');
     if (path === '/readyz' && routes.probes) return routes.probes.ready() ? reply(200, 'ok\n') : reply(503, 'caches not synced\n');
     reply(404, 'not found\n');
@@ -56,16 +62,18 @@ export async function startControllerHttp(opts: {
   healthPort: number;
   registry: Registry;
   probes: ProbeState;
+  /** Served with /metrics. */
+  json?: JsonRoutes;
 }): Promise<ControllerHttp> {
   const servers: http.Server[] = [];
   let metricsPort: number;
   let healthPort: number;
   if (opts.metricsPort === opts.healthPort && opts.metricsPort !== 0) {
-    const s = http.createServer(handler({ metrics: opts.registry, probes: opts.probes }));
+    const s = http.createServer(handler({ metrics: opts.registry, probes: opts.probes, ...(opts.json ? { json: opts.json } : {}) }));
     servers.push(s);
     metricsPort = healthPort = await listen(s, opts.host, opts.metricsPort);
   } else {
-    const m = http.createServer(handler({ metrics: opts.registry }));
+    const m = http.createServer(handler({ metrics: opts.registry, ...(opts.json ? { json: opts.json } : {}) }));
     const h = http.createServer(handler({ probes: opts.probes }));
     servers.push(m, h);
     metricsPort = await listen(m, opts.host, opts.metricsPort);

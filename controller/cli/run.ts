@@ -59,13 +59,19 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
+/** The controller configuration from --config, else the built-in defaults (said in the log). Shared by both runtimes. */
+export function loadConfig(file: string | undefined, log: Logger, defaults = 'GPU profiles, router ConfigMap tiermix-system/tiermix-router'): ControllerConfig {
+  if (file) return loadControllerConfigFile(file);
+  log.warn(`no --config: using the built-in defaults (${defaults})`);
+  return defaultControllerConfig();
+}
+
 export async function runController(
   opts: ControllerCommandOptions,
   hooks: { scaling?: ScalingSource; meter?: MeterSource; logger?: Logger } = {},
 ): Promise<RunningController> {
   const log = hooks.logger ?? pino({ name: 'tiermix-controller', level: opts.logLevel });
-  const config = opts.config ? loadControllerConfigFile(opts.config) : defaultControllerConfig();
-  if (!opts.config) log.warn('no --config: using the built-in defaults (GPU profiles, router ConfigMap tiermix-system/tiermix-router)');
+  const config = loadConfig(opts.config, log);
   const kc = loadKubeConfig(opts.kubeconfig);
   log.info({ server: kc.getCurrentCluster()?.server }, 'connecting');
   if (opts.installCrd) {

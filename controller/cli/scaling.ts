@@ -1,22 +1,30 @@
-// Wires the autoscaler (controller/scaling AutoscalerLoop) and the GPU-seconds meter (GpuSecondsMeter) into the
-// Kubernetes runtime through its hooks (controller/runtime/hooks.ts). The loop reads the cascades and their observed
-// tiers from the controller's caches at every tick; the meter is seeded from the stored status the first time a
-// cascade's GPU-seconds are asked for, so the total in status carries on across controller restarts.
+// Wires the autoscaler (controller/scaling AutoscalerLoop) and the GPU-seconds meter (GpuSecondsMeter) into a runtime
+// through its hooks (controller/runtime/hooks.ts): the same wiring for the Kubernetes runtime and the local one. The
+// loop reads the cascades and their observed tiers from the runtime (the controller's caches, or the local runtime's
+// processes) at every tick; the meter is seeded from the stored status the first time a cascade's GPU-seconds are
+// asked for, so the total in status carries on across controller restarts.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { VLLM_PORT } from '../api/types.js';
+import type { ModelCascade } from '../api/types.js';
 import type { ControllerConfig } from '../config/types.js';
+import type { ObservedTier } from '../plan/types.js';
 import type { CascadeKey, MeterSource } from '../runtime/hooks.js';
-import type { CascadeSnapshot } from '../runtime/kubernetes/controller.js';
-import { AutoscalerLoop, GpuSecondsMeter, routerTierNames, type ScaledCascade } from '../scaling/index.js';
+import { AutoscalerLoop, GpuSecondsMeter, routerTierNames, vllmMetricsUrls, type ScaledCascade } from '../scaling/index.js';
 import { RouterScraper } from '../signals/index.js';
+
+/** One cascade as a runtime observes it: the Kubernetes runtime's CascadeSnapshot, or the local runtime's cascades(). */
+export interface RuntimeCascade {
+  key: CascadeKey;
+  mc: ModelCascade;
+  observed: ObservedTier[];
+}
 
 const podReady = (p: V1Pod): boolean =>
   !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-/** What the autoscaler's tick needs from the controller's snapshot. */
-export function scaledCascades(snapshots: readonly CascadeSnapshot[]): ScaledCascade[] {
+/** What the autoscaler's tick needs from the runtime's snapshot. */
+export function scaledCascades(snapshots: readonly RuntimeCascade[]): ScaledCascade[] {
   const names = routerTierNames(snapshots.map((s) => s.mc));
   return snapshots.map((s) => ({
     key: s.key,
@@ -25,10 +33,26 @@ export function scaledCascades(snapshots: readonly CascadeSnapshot[]): ScaledCas
     observed: Object.fromEntries(
       s.observed.map((o) => [o.name, { current: o.deployment?.spec?.replicas ?? 0, ready: o.pods.filter(podReady).length }]),
     ),
-    vllmMetricsUrls: Object.fromEntries(
-      s.observed.map((o) => [o.name, o.pods.filter(podReady).map((p) => `http://${p.status?.podIP}:${VLLM_PORT}/metrics`)]),
-    ),
+    // <pod IP>:<its http port>/metrics: 8000 on a cluster, each process's own port in the local runtime.
+    vllmMetricsUrls: vllmMetricsUrls(s.observed),
   }));
+}
+
+/**
+ * The autoscaler's clock: each tick stamped with its nominal time on the tick grid (the first tick's time plus whole
+ * intervals), not with the moment its scrape returned. Windows counted in ticks then line up exactly: the scale-down
+ * window keeps the recommendations of the last `delay` seconds (controller/autoscale/window.ts drops older ones), so
+ * with stamps a few milliseconds late, as setInterval and a scrape make them, the window of a delay that is a whole
+ * number of intervals never reached the delay and a tier never scaled down.
+ */
+export function tickClock(now: () => number, intervalMs: number): () => number {
+  let origin: number | undefined;
+  return () => {
+    const t = now();
+    origin ??= t;
+    // Floor: a tick's stamp is late, never early, so it belongs to the grid point it fired at.
+    return origin + Math.floor((t - origin) / intervalMs) * intervalMs;
+  };
 }
 
 /** The meter, seeded once per cascade from status.tiers[].gpuSeconds (what earlier controller processes counted). */
@@ -37,7 +61,7 @@ class SeededMeter implements MeterSource {
 
   constructor(
     readonly meter: GpuSecondsMeter,
-    private readonly lookup: (key: CascadeKey) => CascadeSnapshot | undefined,
+    private readonly lookup: (key: CascadeKey) => RuntimeCascade | undefined,
   ) {}
 
   observePods(cascade: CascadeKey, tier: string, gpusPerReplica: number, pods: readonly V1Pod[], nowMs: number): void {
@@ -71,9 +95,17 @@ export function wireScaling(opts: {
   config: ControllerConfig;
   registry: Registry;
   log: Logger;
-  cascades: () => readonly CascadeSnapshot[];
+  cascades: () => readonly RuntimeCascade[];
+  /** The controller's clock (ms); default Date.now. The local runtime with simulators passes a scaled one. */
+  now?: () => number;
+  /**
+   * Wall seconds per second of `now` (1 = real time; the local runtime's --time-scale): config.autoscalerIntervalSeconds
+   * is in the clock's seconds, so the loop fires every interval x timeScale wall seconds.
+   */
+  timeScale?: number;
 }): ScalingWiring {
-  const gpuMeter = new GpuSecondsMeter({ registry: opts.registry });
+  const now = opts.now ?? Date.now;
+  const gpuMeter = new GpuSecondsMeter({ registry: opts.registry, now });
   const meter = new SeededMeter(gpuMeter, (key) => opts.cascades().find((c) => c.key === key));
   const urls = opts.config.router.metricsUrls ?? [];
   if (urls.length === 0) {
@@ -84,13 +116,14 @@ export function wireScaling(opts: {
       ? new AutoscalerLoop({
           scrape: () => scraper.scrape(),
           cascades: () => scaledCascades(opts.cascades()),
-          intervalSeconds: opts.config.autoscalerIntervalSeconds,
+          intervalSeconds: opts.config.autoscalerIntervalSeconds * (opts.timeScale ?? 1),
           meter: gpuMeter,
           registry: opts.registry,
+          now: tickClock(now, opts.config.autoscalerIntervalSeconds * 1000),
           log: { warn: (msg: string) => opts.log.warn(msg) },
         })
       : undefined;
-  const scraper = new RouterScraper({ urls: () => urls });
+  const scraper = new RouterScraper({ urls: () => urls, now });
   return {
     scaling,
     meter,

@@ -1,10 +1,13 @@
-// `tiermix controller`: run the ModelCascade controller against a cluster (see docs/controller.md).
-import type { Command } from 'commander';
+// `tiermix controller`: run the ModelCascade controller against a cluster (--runtime kubernetes, the default; see
+// docs/controller.md) or on this machine with tiers as processes (--runtime local; docs/modelcascade.md).
+import { type Command, InvalidArgumentError } from 'commander';
 import { ControllerConfigError } from '../../controller/config/load.js';
 import { ControllerCliError, runController } from '../../controller/cli/run.js';
+import { runLocalController } from '../../controller/cli/run-local.js';
 import { parsePort } from './router-command.js';
 
 interface Flags {
+  runtime: 'kubernetes' | 'local';
   kubeconfig?: string;
   config?: string;
   namespace?: string;
@@ -16,18 +19,69 @@ interface Flags {
   resyncSeconds: number;
   logLevel: string;
   identity?: string;
+  // --runtime local
+  cascade: string[];
+  routerConfigOut?: string;
+  engine: 'auto' | 'vllm' | 'simulator';
+  simulatorArgs?: string;
+  timeScale: number;
+  routerMetricsUrl: string[];
+  logDir?: string;
 }
+
+/** Flags that only one runtime reads (the others are shared). */
+const KUBERNETES_ONLY = ['namespace', 'leaderElect', 'installCrd', 'resyncSeconds', 'identity'] as const;
+const LOCAL_ONLY = ['cascade', 'routerConfigOut', 'engine', 'simulatorArgs', 'timeScale', 'routerMetricsUrl', 'logDir'] as const;
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error('expected a number of seconds >= 0');
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds >= 0');
   return n;
 }
 
+function parseRuntime(value: string): 'kubernetes' | 'local' {
+  if (value !== 'kubernetes' && value !== 'local') throw new InvalidArgumentError('must be kubernetes or local');
+  return value;
+}
+
+function parseEngine(value: string): 'auto' | 'vllm' | 'simulator' {
+  if (value !== 'auto' && value !== 'vllm' && value !== 'simulator') throw new InvalidArgumentError('must be auto, vllm or simulator');
+  return value;
+}
+
+function parseTimeScale(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 10) throw new InvalidArgumentError('must be a number greater than 0 and at most 10');
+  return n;
+}
+
+function parseUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new InvalidArgumentError(`expected an http(s) URL such as http://127.0.0.1:8080/metrics, got "${value}"`);
+  }
+  return value;
+}
+
+function usage(message: string): never {
+  console.error(`tiermix controller: ${message}`);
+  process.exit(2);
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const collectUrl = (value: string, previous: string[]) => [...previous, parseUrl(value)];
+
 export function registerControllerCommand(program: Command): void {
-  program
+  const cmd = program
     .command('controller')
-    .description('run the ModelCascade controller: tiers as vLLM Deployments on GPU nodes, and the router\'s ConfigMap')
+    .description(
+      'run the ModelCascade controller: on a cluster, tiers as vLLM Deployments on GPU nodes and the router\'s ConfigMap ' +
+        '(--runtime kubernetes, the default); or on this machine, tiers as processes and the router\'s configuration as a file (--runtime local)',
+    )
+    .option('--runtime <name>', 'kubernetes (a cluster) or local (processes on this machine)', parseRuntime, 'kubernetes')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)', process.env.KUBECONFIG)
     .option('-c, --config <file>', 'controller configuration (YAML: GPU profiles, router ConfigMap, leader election); default: built-in')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: config.namespaces, else all)')
@@ -39,16 +93,54 @@ export function registerControllerCommand(program: Command): void {
     .option('--install-crd', 'apply the ModelCascade CRD first and wait until it is Established (local use; the chart ships it)', false)
     .option('--resync-seconds <s>', 're-reconcile every cascade this often, in addition to watch events (0: never)', parseSeconds, 300)
     .option('--identity <id>', 'leader-election identity (default: <hostname>_<random>)')
+    .option('--cascade <file>', 'local: a YAML file of ModelCascade documents, watched for edits (repeatable)', collect, [] as string[])
+    .option('--router-config-out <file>', 'local: where to write the router\'s configuration (run `tiermix router --config <file>` on it)')
+    .option('--engine <name>', 'local: run replicas as `vllm serve` (vllm), as SIMULATED vLLM servers (simulator), or vllm when on PATH (auto)', parseEngine, 'auto')
+    .option('--simulator-args <flags>', 'local: extra `tiermix sim` flags for every simulated replica, one string, e.g. "--data none --startup-seconds 2"')
+    .option(
+      '--time-scale <x>',
+      'local, simulator: run the simulated tiers at this time scale and the controller\'s clock 1/x as fast, so windows, delays and GPU-seconds are modelled seconds',
+      parseTimeScale,
+      1,
+    )
+    .option('--router-metrics-url <url>', 'local: a router /metrics URL the autoscaler scrapes (repeatable; added to config router.metricsUrls)', collectUrl, [] as string[])
+    .option('--log-dir <dir>', 'local: write each replica\'s output to <dir>/<replica>.log')
     .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace', process.env.TIERMIX_LOG_LEVEL ?? 'info')
+    .addHelpText(
+      'after',
+      '\nLocal runtime example (no cluster; SIMULATED tiers unless vllm is installed):\n' +
+        '  tiermix controller --runtime local --cascade manifests/examples/ladder.yaml --router-config-out /tmp/router.yaml \\\n' +
+        '    --router-metrics-url http://127.0.0.1:8080/metrics\n' +
+        '  tiermix router --config /tmp/router.yaml --port 8080\n' +
+        'See docs/modelcascade.md (local runtime) and docs/controller.md.',
+    )
     .action(async (flags: Flags) => {
-      let running;
+      const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+      const wrong: string[] = (flags.runtime === 'local' ? [...KUBERNETES_ONLY, 'kubeconfig'] : LOCAL_ONLY).filter((k) => given(k));
+      if (wrong.length > 0) usage(`${wrong.map(flagName).join(', ')}: not used by --runtime ${flags.runtime} (see tiermix controller --help)`);
+      if (flags.runtime === 'local' && !flags.routerConfigOut) usage('--runtime local needs --router-config-out <file> (the router\'s configuration is written there)');
+
+      let running: { stop(): Promise<void> };
       try {
-        running = await runController(flags);
+        running =
+          flags.runtime === 'local'
+            ? await runLocalController({
+                cascadeFiles: flags.cascade,
+                routerConfigOut: flags.routerConfigOut!,
+                ...(flags.config ? { config: flags.config } : {}),
+                engine: flags.engine,
+                simulatorArgs: (flags.simulatorArgs ?? '').split(/\s+/).filter(Boolean),
+                timeScale: flags.timeScale,
+                routerMetricsUrls: flags.routerMetricsUrl,
+                ...(flags.logDir ? { logDir: flags.logDir } : {}),
+                metricsPort: flags.metricsPort,
+                healthPort: flags.healthPort,
+                bindAddress: flags.bindAddress,
+                logLevel: flags.logLevel,
+              })
+            : await runController(flags);
       } catch (err) {
-        if (err instanceof ControllerCliError || err instanceof ControllerConfigError) {
-          console.error(`tiermix controller: ${err.message}`);
-          process.exit(2);
-        }
+        if (err instanceof ControllerCliError || err instanceof ControllerConfigError) usage(err.message);
         throw err;
       }
       const shutdown = (): void => {

@@ -16,23 +16,28 @@ export interface RunningProcess {
   port: number;
   ready: boolean;
   startedAtMs: number;
+  /** When `ready` last changed (the Ready condition's lastTransitionTime); absent = never, since the start. */
+  readyChangedAtMs?: number;
   /** Set once a stop was requested: the pod is Terminating. */
   stopping?: boolean;
+  /** When the stop was requested (the pod's deletionTimestamp). */
+  stoppingSinceMs?: number;
 }
 
 export function processPod(p: RunningProcess): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: p.id, deletionTimestamp: p.stopping ? new Date(p.startedAtMs) : undefined },
+    metadata: { name: p.id, deletionTimestamp: p.stopping ? new Date(p.stoppingSinceMs ?? p.startedAtMs) : undefined },
     spec: { nodeName: LOCAL_NODE, containers: [{ name: 'vllm', ports: [{ name: 'http', containerPort: p.port, protocol: 'TCP' }] }] },
     status: {
       phase: 'Running',
       podIP: '127.0.0.1',
       startTime: new Date(p.startedAtMs),
       conditions: [
-        { type: 'PodScheduled', status: 'True' },
-        { type: 'Ready', status: p.ready ? 'True' : 'False' },
+        // Transition times let the GPU-seconds meter place loading -> ready exactly, as a kubelet's would.
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date(p.startedAtMs) },
+        { type: 'Ready', status: p.ready ? 'True' : 'False', lastTransitionTime: new Date(p.readyChangedAtMs ?? p.startedAtMs) },
       ],
     },
   };

@@ -156,6 +156,7 @@ export class ProcessRunner {
     const e = this.entries.get(id);
     if (!e) return;
     e.stopping = true;
+    e.stoppingSinceMs = this.now();
     e.ready = false;
     signalGroup(e.child.pid, 'SIGTERM');
     const kill = setTimeout(() => signalGroup(e.child.pid, 'SIGKILL'), this.opts.stopGraceMs ?? 5000);
@@ -188,6 +189,7 @@ export class ProcessRunner {
         }
         if (ok !== e.ready && !e.stopping && this.entries.get(e.id) === e) {
           e.ready = ok;
+          e.readyChangedAtMs = this.now();
           changed = true;
         }
       }),

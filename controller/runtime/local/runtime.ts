@@ -10,7 +10,7 @@ import type { ControllerConfig } from '../../config/types.js';
 import { sameJson } from '../../plan/canonical.js';
 import { planner, ROUTER_CONFIG_KEY } from '../../plan/index.js';
 import { cascadeKey } from '../../plan/names.js';
-import type { PlannerApi } from '../../plan/types.js';
+import type { ObservedTier, PlannerApi } from '../../plan/types.js';
 import type { CascadeKey, MeterSource, ScalingSource } from '../hooks.js';
 import { observeCascade, type RunningProcess } from './observe.js';
 import { groupFor, planProcesses, type LaunchOptions, type ProcessGroup } from './process-plan.js';
@@ -53,7 +53,7 @@ export function simulatorCommand(): string[] {
 }
 
 export class LocalRuntime {
-  private readonly cascades = new Map<CascadeKey, ModelCascade>();
+  private readonly specs = new Map<CascadeKey, ModelCascade>();
   private readonly statuses = new Map<CascadeKey, ModelCascadeStatus>();
   private readonly runner: ProcessRunner;
   private readonly launch: LaunchOptions;
@@ -86,19 +86,19 @@ export class LocalRuntime {
   /** Add or update a ModelCascade (generation moves when its spec changes, as on an API server). */
   apply(mc: ModelCascade): Promise<void> {
     const key = cascadeKey(mc);
-    const before = this.cascades.get(key);
+    const before = this.specs.get(key);
     const copy = structuredClone(mc);
     copy.metadata.namespace ??= 'default';
     const generation = before ? (sameJson(before.spec, copy.spec) ? before.metadata.generation : (before.metadata.generation ?? 1) + 1) : 1;
     copy.metadata.generation = generation;
     copy.metadata.creationTimestamp ??= before?.metadata.creationTimestamp ?? new Date(this.now()).toISOString();
     copy.status = this.statuses.get(key);
-    this.cascades.set(key, copy);
+    this.specs.set(key, copy);
     return this.reconcile();
   }
 
   delete(key: CascadeKey): Promise<void> {
-    this.cascades.delete(key);
+    this.specs.delete(key);
     this.statuses.delete(key);
     this.validGroups.delete(key);
     this.opts.meter?.forget(key);
@@ -115,6 +115,16 @@ export class LocalRuntime {
 
   pid(id: string): number | undefined {
     return this.runner.pid(id);
+  }
+
+  /**
+   * Every cascade with its tiers as observed now (Deployments and pods standing for the process groups), in the shape
+   * of the Kubernetes runtime's cascades(): what the autoscaler's wiring reads at each tick.
+   */
+  cascades(): { key: CascadeKey; mc: ModelCascade; observed: ObservedTier[] }[] {
+    const processes = this.runner.list();
+    const crashes = this.runner.crashLooping();
+    return [...this.specs.entries()].map(([key, mc]) => ({ key, mc, observed: observeCascade(mc, this.groups, processes, crashes) }));
   }
 
   /** Run one reconcile (coalesced: calls during a run make one more run after it). */
@@ -153,7 +163,7 @@ export class LocalRuntime {
     const { config } = this.opts;
     const problems = new Map<CascadeKey, ReturnType<PlannerApi['validateCascade']>>();
     const groups: ProcessGroup[] = [];
-    for (const [key, mc] of this.cascades) {
+    for (const [key, mc] of this.specs) {
       const p = this.planner.validateCascade(mc, config);
       problems.set(key, p);
       if (p.length > 0) {
@@ -190,7 +200,7 @@ export class LocalRuntime {
     const processes = this.runner.list();
     const now = this.now();
     const crashes = this.runner.crashLooping();
-    const inputs = [...this.cascades.values()].map((mc) => {
+    const inputs = [...this.specs.values()].map((mc) => {
       const costMultiplier = this.opts.scaling?.routingCostMultiplier?.(cascadeKey(mc));
       return { mc, observed: observeCascade(mc, this.groups, processes, crashes), ...(costMultiplier !== undefined ? { costMultiplier } : {}) };
     });
