@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { DEMO_SCALING } from '../demo/cascade.js';
 import { ChildProcesses } from '../demo/children.js';
 import { chooseDataDir, DataDirError } from '../demo/data-source.js';
 import { formatReport } from '../demo/format.js';
@@ -11,7 +12,7 @@ import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } fro
 
 const USAGE_ERROR = 2;
 /** Chosen so the default run (300 requests, both phases) takes about a minute on 2 cores. */
-export const DEFAULT_TIME_SCALE = 0.15;
+export const DEFAULT_TIME_SCALE = 0.1;
 /** dist/router/cli -> the repository root (its parent holds shared/data). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -36,6 +37,16 @@ function verifierSpec(value: string): string {
   return value;
 }
 
+/** Modelled seconds a new replica loads for (real vLLM: minutes; shortened so the demo stays short). */
+export const DEFAULT_COLD_START = 10;
+
+/**
+ * The POMDP prices tier calls at the fitted steady-batch costs: with the ramp starting at a few requests in flight and
+ * the autoscaler keeping a few per replica, measured costs make the larger tiers look dear at once and the policy stops
+ * escalating (docs/demo.md has both runs).
+ */
+export const DEFAULT_COSTS = 'configured';
+
 /** The demo's default price of a GPU-second (see docs/demo.md for how it was chosen). */
 export const DEFAULT_LAMBDA = 0.035;
 
@@ -52,7 +63,7 @@ function policyName(value: string): 'pomdp' | 'threshold' {
 /** The router's policy block from the flags; flags of the other policy are refused. */
 export function policyFrom(f: Pick<DemoFlags, 'policy' | 'threshold' | 'lambda' | 'budget' | 'model' | 'classifier' | 'costs'>): DemoPolicy {
   if (f.policy === 'threshold') {
-    const extra = [f.lambda !== undefined && '--lambda', f.budget !== undefined && '--budget', f.model !== 'builtin:default-ladder' && '--model', !f.classifier && '--no-classifier', f.costs !== 'measured' && '--costs'].filter(Boolean);
+    const extra = [f.lambda !== undefined && '--lambda', f.budget !== undefined && '--budget', f.model !== 'builtin:default-ladder' && '--model', !f.classifier && '--no-classifier', f.costs !== DEFAULT_COSTS && '--costs'].filter(Boolean);
     if (extra.length > 0) throw new Error(`${extra.join(', ')} apply to --policy pomdp only`);
     return { type: 'threshold', threshold: f.threshold ?? 0.5 };
   }
@@ -70,6 +81,9 @@ export function policyFrom(f: Pick<DemoFlags, 'policy' | 'threshold' | 'lambda' 
 interface DemoFlags {
   requests: number;
   concurrency: number;
+  ramp: boolean;
+  coldStart: number;
+  scaleDownDelay: number;
   timeScale: number;
   data?: string;
   seed: number;
@@ -90,16 +104,21 @@ interface DemoFlags {
 export function registerDemoCommand(program: Command): void {
   const cmd = program
     .command('demo')
-    .summary('run three SIMULATED vLLM tiers and the router here, send a workload, print a report')
+    .summary('run the controller (local runtime, SIMULATED tiers) and the router here, send a ramp of requests, print a report')
     .description(
-      `SIMULATED serving on this machine, no model and no GPU. Start three simulated vLLM tiers (${DEMO_TIERS.map((t) => `${t.name}: ${t.model}, ${t.gpusPerReplica} GPU${t.gpusPerReplica > 1 ? 's' : ''}`).join('; ')}) and the ` +
-        'router as child processes on free 127.0.0.1 ports, send MMLU-Pro questions (or a generated set) through the ' +
-        'cascade, optionally the same questions pinned to the largest tier, and print per-tier requests and escalations, ' +
-        'accuracy, GPU-seconds per request and latency percentiles. No model runs: answer texts are recorded outputs, ' +
-        'latencies and verifier verdicts are simulated. See docs/demo.md.',
+      'SIMULATED serving on this machine, no model and no GPU. Run `tiermix controller --runtime local` on a 3-tier ModelCascade ' +
+        `(${DEMO_TIERS.map((t) => `${t.tier}: ${t.model}, ${t.gpusPerReplica} GPU${t.gpusPerReplica > 1 ? 's' : ''}, ${t.replicas.min}-${t.replicas.max} replicas`).join('; ')}), ` +
+        'which starts the tiers as simulated vLLM processes and autoscales them, and the router on the configuration the ' +
+        'controller writes; send MMLU-Pro questions (or a generated set) through the cascade as a low -> high -> low ramp, ' +
+        'then the same questions pinned to the largest tier, and print replicas over time with the scaling reasons, ' +
+        'GPU-seconds per tier (serving / idle / loading) and per request and 1k tokens, accuracy, and latency. No model ' +
+        'runs: answer texts are recorded outputs, latencies and verifier verdicts are simulated. See docs/demo.md.',
     )
     .option('--requests <n>', 'questions to send', numberIn(1, 100_000, true), 300)
-    .option('--concurrency <n>', 'requests in flight', numberIn(1, 1024, true), 16)
+    .option('--concurrency <n>', 'requests in flight at the peak of the ramp (a quarter of it before and after)', numberIn(1, 1024, true), 16)
+    .option('--no-ramp', 'keep --concurrency in flight all the time instead of the low -> high -> low ramp')
+    .option('--scale-down-delay <s>', 'modelled seconds a lower recommendation must hold before a tier scales down (spec.tiers[].autoscaling.scaleDownDelaySeconds)', numberIn(0, 3600, true), DEMO_SCALING.scaleDownDelaySeconds)
+    .option('--cold-start <s>', 'modelled seconds a new replica takes to load (the simulators\' --startup-seconds times the time scale)', numberIn(0, 3600), DEFAULT_COLD_START)
     .option(
       '--time-scale <x>',
       "simulators' latency multiplier; reported times are divided by it (the default takes about a minute on 2 cores)",
@@ -114,7 +133,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--budget <gpu-s>', 'pomdp: hold this many GPU-seconds per request instead of a fixed lambda', numberIn(0, 1e6, false, true))
     .option('--model <dir>', 'pomdp: builtin:default-ladder or a folder written by tiermix train', 'builtin:default-ladder')
     .option('--no-classifier', 'pomdp: no query classifier (the empirical prior of the fitted POMDP)')
-    .option('--costs <source>', 'pomdp: price tier calls at the running mean of the metered calls (measured) or at the fitted, modelled values (configured)', costSource, 'measured')
+    .option('--costs <source>', 'pomdp: price tier calls at the fitted, modelled steady-batch values (configured) or at the running mean of the metered calls (measured)', costSource, DEFAULT_COSTS)
     .option('--threshold <p>', 'threshold policy: escalate while the verifier confidence is below this (default 0.5)', numberIn(0, 1))
     .option('--samples <k>', 'self-verification samples per check', numberIn(1, 64, true), 8)
     .option('--verifier <spec>', 'stated verifier model the simulators draw verdicts from', verifierSpec, formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
@@ -142,7 +161,9 @@ export function registerDemoCommand(program: Command): void {
         process.exit(USAGE_ERROR);
       }
       const options: DemoOptions = {
-        data, requests: flags.requests, concurrency: flags.concurrency, timeScale: flags.timeScale, seed: flags.seed,
+        data, requests: flags.requests, concurrency: flags.concurrency, ramp: flags.ramp, coldStartSeconds: flags.coldStart,
+        scaleDownDelaySeconds: flags.scaleDownDelay,
+        timeScale: flags.timeScale, seed: flags.seed,
         compare: flags.compare, policy, samples: flags.samples, verifier: flags.verifier,
         startupTimeoutSeconds: flags.startupTimeout,
       };
@@ -174,7 +195,7 @@ export function registerDemoCommand(program: Command): void {
         }
       } catch (err) {
         if (err instanceof Interrupted || interrupt.signal.aborted) {
-          console.error('tiermix demo: interrupted; simulators and router stopped');
+          console.error('tiermix demo: interrupted; the controller (with its replicas) and the router stopped');
           process.exit(130);
         }
         console.error(`tiermix demo: ${err instanceof Error ? err.message : String(err)}`);

@@ -31,9 +31,10 @@ export class ChildProcesses {
   onUnexpectedExit: (name: string, detail: string) => void = () => {};
 
   /** Start `tiermix <args>` and resolve with the first URL matching `urlPattern` in its output. */
-  start(name: string, args: readonly string[], urlPattern: RegExp, timeoutMs: number): Promise<ManagedChild> {
+  start(name: string, args: readonly string[], urlPattern: RegExp, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<ManagedChild> {
     const proc = spawn(process.execPath, ['--import', GUARD_URL, CLI_PATH, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      ...(env ? { env } : {}),
       // Own process group: Ctrl-C reaches only the demo, which then stops the children in order.
       detached: true,
     });

@@ -1,5 +1,6 @@
 // The human-readable report: plain aligned text, so it reads the same in a terminal, a CI log or a file.
 import type { DemoReport } from './report.js';
+import { formatScaling } from './scaling-report.js';
 
 const num = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
@@ -38,9 +39,10 @@ export function formatReport(r: DemoReport): string {
   line(`Data:      ${r.data.source === 'mmlu-pro' ? `MMLU-Pro from ${r.data.dir}` : 'generated questions'} (${r.data.note})`);
   line(
     `Workload:  ${w.requests} chat requests (${w.distinctQuestions} distinct questions, ${w.questions}, seed ${w.seed}), ` +
-      `${w.concurrency} in flight, model "${w.cascade}" through the router`,
+      `${r.scaling && r.scaling.ramp.length > 1 ? `up to ${w.concurrency}` : w.concurrency} in flight, model "${w.cascade}" through the router`,
   );
   const walls = [`start-up ${r.startupWallSeconds.toFixed(1)} s`, `routed ${r.routed.wallSeconds.toFixed(1)} s`];
+  if (r.scaling) walls.push(`cool-down ${(r.scaling.coolDown.modelledSeconds * r.timeScale).toFixed(1)} s`);
   if (r.alwaysLargest) walls.push(`always-largest ${r.alwaysLargest.wallSeconds.toFixed(1)} s`);
   line(`Tiers:     ${r.tiers.map((t) => `${t.tier} = ${t.model} (${t.gpusPerReplica} GPU${t.gpusPerReplica > 1 ? 's' : ''})`).join(' -> ')}`);
   line(`Wall time: ${walls.join(', ')}`);
@@ -99,7 +101,8 @@ export function formatReport(r: DemoReport): string {
     line(`  Routing used ${pct(g / gl)} of the GPU-seconds of always-${r.alwaysLargest!.tier} in this run.`);
     // The comparison depends on batching as much as on routing; say so rather than let the number mislead.
     line(`  (A replica's GPU time is split among the calls it runs at once, so a tier that sees few calls`);
-    line(`  charges each more; both phases ran ${r.workload.concurrency} requests in flight.)`);
+    const shape = r.scaling && r.scaling.ramp.length > 1 ? 'the same ramp of requests in flight' : `${r.workload.concurrency} requests in flight`;
+    line(`  charges each more; both phases ran ${shape}${r.scaling ? ', and the autoscaler adds replicas at a few calls each' : ''}.)`);
   }
   else if (!r.alwaysLargest) line('  (always-largest not measured: run without --no-compare to compare cost and latency)');
   const m = r.modelledCost;
@@ -109,6 +112,11 @@ export function formatReport(r: DemoReport): string {
     line(`  calls cost ${num(m.routed, 2)} GPU-s per request${vs}.`);
   }
   line();
+
+  if (r.scaling) {
+    out.push(...formatScaling(r.scaling, table, r.alwaysLargest?.tier ?? null));
+    line();
+  }
 
   const failed = r.metricsCheck.checks.filter((c) => !c.ok);
   if (r.metricsCheck.ok) {

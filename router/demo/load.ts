@@ -9,7 +9,8 @@ export interface LoadOptions {
   /** A cascade name (routed) or a tier name (pinned). */
   model: string;
   questions: readonly MmluQuestion[];
-  concurrency: number;
+  /** Requests in flight: fixed, or by the index of the next request to send (a ramp; see ramp.ts). */
+  concurrency: number | ((nextIndex: number) => number);
   /** Per request, wall milliseconds. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -24,6 +25,7 @@ interface TiermixField {
 
 interface ChatResponse {
   choices?: { message?: { content?: unknown } }[];
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
   tiermix?: TiermixField;
   error?: { message?: unknown };
 }
@@ -46,7 +48,8 @@ export function resultFrom(q: MmluQuestion, status: number, body: ChatResponse |
   if (typeof text !== 'string') {
     return { ...base, ok: false, tier: null, gpuSeconds: 0, steps, correct: null, error: 'HTTP 200 without choices[0].message.content' };
   }
-  return { ...base, ok: true, tier: typeof t.tier === 'string' ? t.tier : null, gpuSeconds: asNumber(t.gpu_seconds), steps, correct: isCorrect(text, q) };
+  const usage = { prompt: asNumber(body.usage?.prompt_tokens), completion: asNumber(body.usage?.completion_tokens) };
+  return { ...base, ok: true, tier: typeof t.tier === 'string' ? t.tier : null, gpuSeconds: asNumber(t.gpu_seconds), steps, correct: isCorrect(text, q), usage };
 }
 
 async function sendOne(o: LoadOptions, q: MmluQuestion): Promise<RequestResult> {
@@ -76,20 +79,36 @@ async function sendOne(o: LoadOptions, q: MmluQuestion): Promise<RequestResult> 
   }
 }
 
-/** Send every question, `concurrency` at a time; results are in the order of the questions. */
+/**
+ * Send every question, keeping `concurrency` in flight (read again before each send, so a ramp takes effect at once);
+ * results are in the order of the questions.
+ */
 export async function runLoad(o: LoadOptions): Promise<RequestResult[]> {
-  const results: RequestResult[] = new Array<RequestResult>(o.questions.length);
+  const n = o.questions.length;
+  const results: RequestResult[] = new Array<RequestResult>(n);
+  const limit = typeof o.concurrency === 'number' ? () => o.concurrency as number : o.concurrency;
   let next = 0;
-  const worker = async () => {
-    while (next < o.questions.length) {
-      o.signal?.throwIfAborted();
-      const i = next++;
-      const r = await sendOne(o, o.questions[i]!);
-      results[i] = r;
-      o.onResult?.(r);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, o.questions.length) }, worker));
+  let active = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      if (o.signal?.aborted) return reject(o.signal.reason);
+      while (next < n && active < Math.max(1, limit(next))) {
+        const i = next++;
+        active++;
+        sendOne(o, o.questions[i]!).then(
+          (r) => {
+            results[i] = r;
+            active--;
+            o.onResult?.(r);
+            pump();
+          },
+          reject,
+        );
+      }
+      if (next >= n && active === 0) resolve();
+    };
+    pump();
+  });
   return results;
 }
 

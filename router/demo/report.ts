@@ -2,6 +2,7 @@
 // outcomes of the same sampled questions). format.ts turns it into the table; --json prints it as is.
 import type { MmluQuestion } from '../sim/dataset.js';
 import type { MetricsCheck } from './metrics-check.js';
+import { buildScalingReport, type ScalingInputs, type ScalingReport } from './scaling-report.js';
 import { errorKinds, pricedPerRequest, sharing, summarizePhase, tierRows, type CallCosts, type PhaseSummary, type TierRow } from './stats.js';
 import type { DemoPolicy, DemoTier, RequestResult } from './types.js';
 import { distinctCount, oracleAccuracy, recordedAccuracy } from './workload.js';
@@ -23,6 +24,7 @@ export interface DemoReport {
     requests: number;
     distinctQuestions: number;
     questions: 'MMLU-Pro test split (question_id % 5 == 0)' | 'generated set';
+    /** The peak requests in flight (the ramp's high step, or all the time). */
     concurrency: number;
     seed: number;
   };
@@ -52,6 +54,8 @@ export interface DemoReport {
    */
   modelledCost: { note: string; prices: CallCosts; routed: number | null; alwaysLargest: number | null } | null;
   metricsCheck: MetricsCheck;
+  /** Replicas over time, GPU-seconds per tier (metered and attributed); null when the run did not record them. */
+  scaling: ScalingReport | null;
   errors: { phase: 'routed' | 'always-largest'; error: string; count: number }[];
   startupWallSeconds: number;
 }
@@ -72,6 +76,8 @@ export interface ReportInputs {
   startupWallSeconds: number;
   /** Steady-batch GPU-seconds per call by tier (modelled), for modelledCost. */
   prices?: CallCosts;
+  /** What the demo recorded about the controller (scaling-report.ts). */
+  scaling?: ScalingInputs;
 }
 
 export function disclaimer(i: Pick<ReportInputs, 'data' | 'timeScale' | 'verifier' | 'policy'>): string[] {
@@ -130,6 +136,7 @@ export function buildReport(i: ReportInputs): DemoReport {
         }
       : null,
     metricsCheck: i.metricsCheck,
+    scaling: i.scaling ? buildScalingReport(i.scaling, i.tiers, i.cascade, i.routed.results, i.timeScale) : null,
     errors: [
       ...errorKinds(i.routed.results).map((e) => ({ phase: 'routed' as const, ...e })),
       ...(i.compare ? errorKinds(i.compare.results).map((e) => ({ phase: 'always-largest' as const, ...e })) : []),

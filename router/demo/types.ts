@@ -1,21 +1,28 @@
 // Shared shapes of the demo: the ladder it runs and what it records about each request.
 
 export interface DemoTier {
-  /** Tier name in the router config; also the `model` a pinned request sends. */
+  /** The router's tier name (`<cascade>/<tier>`, as the controller writes it); also the `model` a pinned request sends. */
   name: string;
-  /** Model the simulator plays and the router sends upstream (the data's model name). */
+  /** The tier's name in the ModelCascade (the controller's metrics label it so). */
+  tier: string;
+  /** Model the simulator plays and the router sends upstream (the data's model name; vLLM's served model name). */
   model: string;
+  /** The ModelCascade's spec.tiers[].model (a Hugging Face id). */
+  hfModel: string;
   gpusPerReplica: number;
+  /** spec.tiers[].replicas and autoscaling: small targets and a short delay, so scaling shows within the demo. */
+  replicas: { min: number; max: number };
+  targetInFlightPerReplica: number;
 }
+
+export const DEMO_CASCADE = 'ladder';
 
 /** The cascade the issue asks for: Mistral-7B -> Llama-2-13B -> Llama-2-70B (TP=4). */
 export const DEMO_TIERS: readonly DemoTier[] = [
-  { name: 'mistral-7b', model: 'Mistral-7B-v0.1', gpusPerReplica: 1 },
-  { name: 'llama-2-13b', model: 'Llama-2-13b-hf', gpusPerReplica: 1 },
-  { name: 'llama-2-70b', model: 'Llama-2-70b-hf', gpusPerReplica: 4 },
+  { name: `${DEMO_CASCADE}/mistral-7b`, tier: 'mistral-7b', model: 'Mistral-7B-v0.1', hfModel: 'mistralai/Mistral-7B-v0.1', gpusPerReplica: 1, replicas: { min: 1, max: 4 }, targetInFlightPerReplica: 4 },
+  { name: `${DEMO_CASCADE}/llama-2-13b`, tier: 'llama-2-13b', model: 'Llama-2-13b-hf', hfModel: 'meta-llama/Llama-2-13b-hf', gpusPerReplica: 1, replicas: { min: 1, max: 2 }, targetInFlightPerReplica: 3 },
+  { name: `${DEMO_CASCADE}/llama-2-70b`, tier: 'llama-2-70b', model: 'Llama-2-70b-hf', hfModel: 'meta-llama/Llama-2-70b-hf', gpusPerReplica: 4, replicas: { min: 1, max: 3 }, targetInFlightPerReplica: 3 },
 ];
-
-export const DEMO_CASCADE = 'ladder';
 
 /** The routing policy the demo's router runs (the router configuration's `policy` block). */
 export type DemoPolicy =
@@ -66,5 +73,7 @@ export interface RequestResult {
   steps: StepRecord[];
   /** Letter in the answer equals the gold letter; null when the request failed. */
   correct: boolean | null;
+  /** The response's usage: tokens of the returned answer's call only (verification and earlier tiers not included). */
+  usage?: { prompt: number; completion: number };
   error?: string;
 }

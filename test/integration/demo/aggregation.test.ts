@@ -1,13 +1,16 @@
 // The demo's pure pieces: sampling, scoring, aggregation, percentiles, metrics parsing and the report.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { defaultControllerConfig, validateControllerConfig } from '../../../controller/config/load.js';
+import { buildRouterConfig, validateCascade } from '../../../controller/plan/index.js';
 import { RouterConfigSchema } from '../../../router/config/schema.js';
+import { controllerConfig, demoCascade, routerPolicy } from '../../../router/demo/cascade.js';
 import { chooseDataDir, DataDirError } from '../../../router/demo/data-source.js';
 import { formatReport } from '../../../router/demo/format.js';
 import { resultFrom } from '../../../router/demo/load.js';
 import { crossCheck, parsePrometheusText, sumMetric } from '../../../router/demo/metrics-check.js';
 import { buildReport } from '../../../router/demo/report.js';
-import { modelledPrices, routerConfig, routerPolicy } from '../../../router/demo/stack.js';
+import { controllerArgs, modelledPrices, simulatorArgs } from '../../../router/demo/stack.js';
 import { pricedPerRequest } from '../../../router/demo/stats.js';
 import { escalationsOf, percentile, sharing, summarizePhase, tierRows } from '../../../router/demo/stats.js';
 import { DEMO_TIERS, type RequestResult, type StepRecord } from '../../../router/demo/types.js';
@@ -45,7 +48,7 @@ describe('percentile (nearest rank)', () => {
 });
 
 describe('aggregation', () => {
-  const [a, b, c] = ['mistral-7b', 'llama-2-13b', 'llama-2-70b'];
+  const [a, b, c] = DEMO_TIERS.map((t) => t.name);
   const results = [
     ok(a!, [step(a!, 0.5)]),
     ok(b!, [step(a!, 0.5), step(b!, 1)], { correct: false }),
@@ -190,7 +193,7 @@ describe('metrics cross-check', () => {
   it('agrees with matching responses and names what disagrees', () => {
     const routed = [ok('mistral-7b', [step('mistral-7b', 0.5)]), ok('llama-2-70b', [step('mistral-7b', 0.5), step('llama-2-13b', 1), step('llama-2-70b', 4)])];
     const pinned = { tier: 'llama-2-70b', results: [ok('llama-2-70b', [], { gpuSeconds: 3 }), ok('llama-2-70b', [], { gpuSeconds: 3 })] };
-    const tiers = DEMO_TIERS.map((t) => t.name);
+    const tiers = ['mistral-7b', 'llama-2-13b', 'llama-2-70b'];
     const good = crossCheck({ samples, cascade: 'ladder', tiers, routed, pinned });
     assert.equal(good.ok, true, JSON.stringify(good.checks.filter((c) => !c.ok)));
     const bad = crossCheck({ samples, cascade: 'ladder', tiers, routed: routed.slice(0, 1), pinned });
@@ -199,26 +202,53 @@ describe('metrics cross-check', () => {
   });
 });
 
-describe('router configuration and report', () => {
-  it('writes a configuration the router accepts', () => {
-    const cfg = routerConfig({ tiers: DEMO_TIERS, cascade: 'ladder', samples: 8, policy: { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'measured' }, timeScale: 0.1 }, ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3']);
-    const parsed = RouterConfigSchema.parse(cfg);
-    assert.deepEqual(parsed.cascades[0]!.tiers.map((t) => [t.name, t.model, t.gpusPerReplica]), [
-      ['mistral-7b', 'Mistral-7B-v0.1', 1], ['llama-2-13b', 'Llama-2-13b-hf', 1], ['llama-2-70b', 'Llama-2-70b-hf', 4],
+describe('what the demo hands the controller, and the report', () => {
+  const pomdp = { type: 'pomdp' as const, model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'configured' as const };
+
+  it('a ModelCascade the controller accepts, and a configuration from which it writes a router configuration the router accepts', () => {
+    const mc = demoCascade('ladder', DEMO_TIERS);
+    const config = validateControllerConfig(controllerConfig({ samples: 8, policy: pomdp, timeScale: 0.1 }, { answer: [1, 2, 3], verify: [1, 2, 3] }));
+    assert.deepEqual(validateCascade(mc, config), []);
+    assert.deepEqual(mc.spec.tiers.map((t) => [t.name, t.servedModelName, t.gpusPerReplica, t.replicas.min, t.replicas.max, t.autoscaling?.scaleDownDelaySeconds]), [
+      ['mistral-7b', 'Mistral-7B-v0.1', 1, 1, 4, 60], ['llama-2-13b', 'Llama-2-13b-hf', 1, 1, 2, 60], ['llama-2-70b', 'Llama-2-70b-hf', 4, 1, 3, 60],
     ]);
+    assert.equal(config.autoscalerIntervalSeconds, 5);
+    // What the controller writes from them (no ready replicas yet): the router's schema accepts it, with the demo's
+    // policy inherited from router.base (lambda / time scale) and the tiers under the names the demo sends.
+    const parsed = RouterConfigSchema.parse(buildRouterConfig([{ mc, observed: [] }], config));
+    assert.deepEqual(parsed.cascades[0]!.tiers.map((t) => [t.name, t.model, t.gpusPerReplica]), DEMO_TIERS.map((t) => [t.name, t.model, t.gpusPerReplica]));
+    assert.equal(parsed.cascades[0]!.policy, undefined);
+    assert.deepEqual(parsed.policy.type === 'pomdp' && parsed.policy.objective, { lambda: 0.5 });
+    assert.equal(parsed.verification.samples, 8);
+    assert.ok(defaultControllerConfig().gpuProfiles['nvidia-a100-80gb'], 'the profile the demo names exists');
+  });
+
+  it('starts the controller with the local runtime, simulated replicas on its clock, and the router to scrape', () => {
+    const o = { timeScale: 0.1, workDir: '/w', dataDir: null, generatedSeed: 1, verifier: 'simulated:pc=0.7,pw=0.4,kappa=2', coldStartSeconds: 10 };
+    const args = controllerArgs(o, 4321);
+    const flag = (name: string) => args[args.indexOf(name) + 1];
+    assert.equal(flag('--runtime'), 'local');
+    assert.equal(flag('--engine'), 'simulator');
+    assert.equal(flag('--time-scale'), '0.1');
+    assert.equal(flag('--router-metrics-url'), 'http://127.0.0.1:4321/metrics');
+    assert.equal(flag('--router-config-out'), '/w/router.yaml');
+    assert.equal(flag('--simulator-args'), '--data none --generated-seed 1 --verifier simulated:pc=0.7,pw=0.4,kappa=2 --startup-seconds 1');
+    // A data folder with a space in its path cannot go into the space-separated flags: TIERMIX_DATA carries it.
+    assert.deepEqual(simulatorArgs({ ...o, dataDir: '/my data' }).slice(0, 2), ['--generated-seed', '1']);
+    assert.deepEqual(simulatorArgs({ ...o, dataDir: '/data' }).slice(0, 2), ['--data', '/data']);
   });
 
   it('hands the router lambda / s and a budget x s, so that the flags mean modelled GPU-seconds', () => {
-    const pomdp = { type: 'pomdp' as const, model: 'builtin:default-ladder', classifier: true, costs: 'measured' as const };
-    assert.deepEqual(routerPolicy({ ...pomdp, objective: { lambda: 0.05 } }, 0.1, { answer: [1, 2], verify: [3, 4] }), {
-      ...pomdp,
+    const measured = { type: 'pomdp' as const, model: 'builtin:default-ladder', classifier: true, costs: 'measured' as const };
+    assert.deepEqual(routerPolicy({ ...measured, objective: { lambda: 0.05 } }, 0.1, { answer: [1, 2], verify: [3, 4] }), {
+      ...measured,
       objective: { lambda: 0.5 },
       costs: { source: 'measured', publishSeconds: 1, answerSeconds: [0.1, 0.2], verifySeconds: [0.30000000000000004, 0.4] },
     });
-    assert.deepEqual((routerPolicy({ ...pomdp, objective: { gpuSecondsPerRequest: 2 } }, 0.1) as { objective: unknown }).objective, { gpuSecondsPerRequest: 0.2 });
+    assert.deepEqual((routerPolicy({ ...measured, objective: { gpuSecondsPerRequest: 2 } }, 0.1) as { objective: unknown }).objective, { gpuSecondsPerRequest: 0.2 });
     assert.deepEqual(routerPolicy({ type: 'threshold', threshold: 0.4 }, 0.1), { type: 'threshold', threshold: 0.4 });
-    const prices = modelledPrices({ ...pomdp, objective: { lambda: 0.05 } }, DEMO_TIERS)!;
-    assert.ok(prices['llama-2-70b']!.answer > 10 * prices['mistral-7b']!.answer, JSON.stringify(prices));
+    const prices = modelledPrices({ ...measured, objective: { lambda: 0.05 } }, DEMO_TIERS)!;
+    assert.ok(prices['ladder/llama-2-70b']!.answer > 10 * prices['ladder/mistral-7b']!.answer, JSON.stringify(prices));
   });
 
   it('prices the calls of a phase at fixed per-call costs', () => {
@@ -231,7 +261,8 @@ describe('router configuration and report', () => {
 
   it('builds and formats a report that says it is simulated', () => {
     const sample = generatedQuestions(3, 1);
-    const routed = sample.map((q) => ok('mistral-7b', [step('mistral-7b', 0.1, 0.2)], { questionId: q.id }));
+    const small = DEMO_TIERS[0]!.name;
+    const routed = sample.map((q) => ok(small, [step(small, 0.1, 0.2)], { questionId: q.id }));
     const report = buildReport({
       tiers: DEMO_TIERS, cascade: 'ladder', sample, concurrency: 2, seed: 1, timeScale: 0.1,
       data: { source: 'generated', dir: null, note: '--data none', realTexts: false },
@@ -245,7 +276,7 @@ describe('router configuration and report', () => {
     const text = formatReport(report);
     assert.match(text, /SIMULATION/);
     assert.match(text, /modelled seconds/);
-    assert.match(text, /mistral-7b\s+3\s+3\s+0\s+3\/3/);
+    assert.match(text, /ladder\/mistral-7b\s+3\s+3\s+0\s+3\/3/);
     assert.match(text, /always-largest not measured/);
   });
 });

@@ -1,10 +1,12 @@
-// `tiermix demo` end to end with small numbers: in-process (report sanity, children stopped) and as a
-// child process (flags, exit codes, --json, Ctrl-C and a killed demo leave no processes behind).
+// `tiermix demo` end to end with small numbers: in-process (report sanity, tiers scaled by the controller's local
+// runtime, GPU-seconds split, every process stopped) and as a child process (flags, exit codes, --json, Ctrl-C and a
+// killed demo leave no processes behind, the controller's replicas included).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { formatReport } from '../../../router/demo/format.js';
 import { runDemo, type DemoOptions } from '../../../router/demo/run.js';
 import type { DemoReport } from '../../../router/demo/report.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec } from '../../../router/verify/simulated-verifier.js';
@@ -51,15 +53,22 @@ function childrenOf(pid: number): number[] {
 
 const options = (over: Partial<DemoOptions> = {}): DemoOptions => ({
   data: { dir: null, origin: 'none', note: '--data none: generated questions' },
-  requests: 20, concurrency: 4, timeScale: 0.02, seed: 1, compare: true, policy: { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'measured' }, samples: 8,
+  requests: 20, concurrency: 4, ramp: true, timeScale: 0.02, coldStartSeconds: 10, seed: 1, compare: true,
+  policy: { type: 'pomdp', model: 'builtin:default-ladder', classifier: true, objective: { lambda: 0.05 }, costs: 'configured' }, samples: 8,
   verifier: formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER), startupTimeoutSeconds: 60, ...over,
 });
+
+/** Direct children of pid and theirs (the controller's replicas), from /proc. */
+function descendantsOf(pid: number): number[] {
+  const kids = childrenOf(pid);
+  return [...kids, ...kids.flatMap(descendantsOf)];
+}
 
 function assertSane(r: DemoReport, requests: number): void {
   assert.equal(r.simulated, true);
   assert.match(r.disclaimer.join(' '), /SIMULATION/);
   assert.equal(r.workload.requests, requests);
-  assert.deepEqual(r.tiers.map((t) => t.tier), ['mistral-7b', 'llama-2-13b', 'llama-2-70b']);
+  assert.deepEqual(r.tiers.map((t) => t.tier), ['ladder/mistral-7b', 'ladder/llama-2-13b', 'ladder/llama-2-70b']);
   assert.equal(r.routed.errors, 0, JSON.stringify(r.errors));
   assert.equal(r.routed.answered, requests);
   // Every request is answered by one tier and asks its first tier once, then one more per escalation (the POMDP
@@ -78,6 +87,16 @@ function assertSane(r: DemoReport, requests: number): void {
   assert.ok(r.routed.gpuSecondsPerRequest! > 0);
   assert.ok(r.routed.latencyP50! > 0 && r.routed.latencyP99! >= r.routed.latencyP50!);
   assert.ok(r.tiers.every((t) => t.gpuSeconds >= 0));
+  // The controller's part: a replicas line per tier, the meter's split per tier, per request and per 1k tokens.
+  const s = r.scaling!;
+  assert.ok(s, 'the report has the autoscaling part');
+  assert.deepEqual(s.timeline.tiers.map((t) => t.tier), r.tiers.map((t) => t.tier));
+  for (const t of s.timeline.tiers) assert.match(t.strip, /^ *[1-9][0-9+ ]*$/, `${t.tier}: ${t.strip}`);
+  assert.ok(s.metered.every((m) => m.split.serving >= 0 && m.split.idle >= 0 && m.split.loading >= 0));
+  assert.ok(s.metered.reduce((n, m) => n + m.split.serving, 0) > 0, 'the meter saw replicas serving');
+  assert.deepEqual(s.costs.rows.map((c) => c.tier), r.tiers.map((t) => t.tier));
+  const first = s.costs.rows[0]!;
+  assert.ok(first.answerCalls > 0 && first.attributedPerRequest! > 0 && first.attributedPer1kTokens! > 0 && first.meteredPerRequest! > 0, JSON.stringify(first));
 }
 
 describe('tiermix demo in-process', () => {
@@ -95,9 +114,37 @@ describe('tiermix demo in-process', () => {
     // The pinned phase returns the largest model's answers: its accuracy is the generated outcomes'.
     assert.equal(report.alwaysLargest.accuracy, report.baselines.alwaysLargest);
     assert.match(progress, /routed \(model ladder\): 20\/20 done/);
-    assert.match(progress, /always-largest \(model llama-2-70b\): 20\/20 done/);
-    assert.equal(processes.length, 4);
-    assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), [], 'no child left running');
+    assert.match(progress, /always-largest \(model ladder\/llama-2-70b\): 20\/20 done/);
+    // The controller and the router, and the controller's replicas: at least one per tier.
+    assert.deepEqual(processes.slice(0, 2).map((p) => p.name), ['controller', 'router']);
+    assert.ok(processes.filter((p) => p.name.startsWith('replica ')).length >= 3, JSON.stringify(processes));
+    assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), [], 'no process left running');
+  });
+
+  it('scales tiers up under the ramp and back down, and meters serving, idle and loading GPU-seconds', async () => {
+    // At time scale 0.02 a replica's process start (a few wall seconds on a busy machine) is minutes of modelled cold
+    // start, and the autoscaler holds replicas for the longer of that and the scale-down delay: a delay of 300 s keeps
+    // the hold at the delay, a whole number of ticks.
+    const { report, processes } = await runDemo(options({ requests: 160, concurrency: 24, compare: false, scaleDownDelaySeconds: 300 }), { stderr: { write: () => true } });
+    assertSane(report, 160);
+    const s = report.scaling!;
+    const smallest = s.timeline.tiers[0]!;
+    assert.ok(smallest.ups >= 1 && smallest.peak >= 2, `the smallest tier scaled up: ${JSON.stringify(s.timeline.tiers)}`);
+    const up = s.events.find((e) => e.tier === smallest.tier && e.to > e.from)!;
+    assert.match(up.reason, /target 4 -> \d/, 'the reason quotes the load and the target');
+    assert.ok(s.coolDown.settled, `back at the minimum: ${JSON.stringify(s.timeline.tiers)}`);
+    assert.ok(smallest.downs >= 1 && smallest.final === 1);
+    assert.ok(s.events.some((e) => e.to < e.from && /scale down/.test(e.reason)));
+    const meter = s.metered.find((m) => m.tier === smallest.tier)!;
+    // Idle: the replicas kept for the scale-down delay; loading: the ones the autoscaler added.
+    assert.ok(meter.split.serving > 0 && meter.split.idle > 0 && meter.split.loading > 0, JSON.stringify(meter));
+    assert.ok(Math.abs(meter.total - (meter.split.serving + meter.split.idle + meter.split.loading)) < 1e-9);
+    const text = formatReport(report);
+    assert.match(text, /Replicas over time/);
+    assert.match(text, new RegExp(`${smallest.tier}\\s+ *1+[2-4]+.*1\\n`), 'the replicas line goes up and back to 1');
+    assert.match(text, /GPU-seconds per tier held by the replicas[^\n]*\n\s+tier\s+GPUs\/replica\s+serving\s+idle\s+loading/);
+    assert.match(text, /GPU-s\/request\s+GPU-s\/1k tokens/);
+    assert.deepEqual(await waitGone(processes.map((p) => p.pid), 1000), []);
   });
 
   it('runs the threshold policy when asked', async () => {
@@ -135,7 +182,7 @@ describe('tiermix demo command', () => {
   it('--help lists the flags', () => {
     const r = run('--help');
     assert.equal(r.status, 0);
-    for (const flag of ['requests', 'concurrency', 'time-scale', 'data', 'seed', 'no-compare', 'policy', 'lambda', 'budget', 'model', 'no-classifier', 'costs', 'threshold', 'samples', 'verifier', 'startup-timeout', 'json']) {
+    for (const flag of ['requests', 'concurrency', 'no-ramp', 'scale-down-delay', 'cold-start', 'time-scale', 'data', 'seed', 'no-compare', 'policy', 'lambda', 'budget', 'model', 'no-classifier', 'costs', 'threshold', 'samples', 'verifier', 'startup-timeout', 'json']) {
       assert.ok(r.stdout.includes(`--${flag}`), `--${flag} listed`);
     }
     assert.match(r.stdout, /SIMULATED/);
@@ -149,6 +196,7 @@ describe('tiermix demo command', () => {
       [['--threshold', '2'], /--threshold.*from 0 to 1/],
       [['--threshold', '0.5'], /--threshold applies to --policy threshold only/],
       [['--policy', 'threshold', '--lambda', '0.1'], /--lambda apply to --policy pomdp only/],
+      [['--cold-start', '-1'], /--cold-start.*from 0 to 3600/],
       [['--lambda', '0.1', '--budget', '1'], /--lambda and --budget: choose one/],
       [['--policy', 'oracle'], /--policy.*must be pomdp or threshold/],
       [['--verifier', 'oracle'], /invalid verifier spec/],
@@ -189,8 +237,10 @@ describe('tiermix demo command', () => {
       setTimeout(() => reject(new Error(`no progress within 30 s: ${err}`)), 30_000).unref();
     });
     demo.stdout!.resume();
-    const kids = childrenOf(demo.pid!);
-    assert.equal(kids.length, 4, 'three simulators and the router');
+    // The controller and the router are the demo's children; the replicas are the controller's.
+    const kids = descendantsOf(demo.pid!);
+    assert.equal(childrenOf(demo.pid!).length, 2, 'the controller and the router');
+    assert.ok(kids.length >= 5, `and at least three replicas: ${kids.length} processes`);
     return { demo, kids, exit };
   }
 
