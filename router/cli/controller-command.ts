@@ -1,6 +1,6 @@
 // `tiermix controller`: run the ModelCascade controller against a cluster (--runtime kubernetes, the default; see
 // docs/controller.md) or on this machine with tiers as processes (--runtime local; docs/modelcascade.md).
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 import { ControllerConfigError } from '../../controller/config/load.js';
 import { ControllerCliError, runController } from '../../controller/cli/run.js';
 import { runLocalController } from '../../controller/cli/run-local.js';
@@ -114,6 +114,10 @@ export function registerControllerCommand(program: Command): void {
         '  tiermix router --config /tmp/router.yaml --port 8080\n' +
         'See docs/modelcascade.md (local runtime) and docs/controller.md.',
     )
+    .exitOverride((err: CommanderError) => {
+      // commander has printed the message; a bad flag exits 2 like the checks below
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    })
     .action(async (flags: Flags) => {
       const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
       const wrong: string[] = (flags.runtime === 'local' ? [...KUBERNETES_ONLY, 'kubeconfig'] : LOCAL_ONLY).filter((k) => given(k));
