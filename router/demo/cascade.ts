@@ -14,11 +14,12 @@ export interface DemoScaling {
 }
 
 /**
- * Short enough that tiers scale down within the demo, long enough that a lull between requests does not, and longer
- * than a replica's cold start here (about 20 s of --cold-start plus the simulator's own start), so that the
- * autoscaler's hold is this delay (a whole number of ticks) rather than the measured cold start.
+ * Short enough that tiers scale down within the demo, long enough that a lull between requests does not. And longer
+ * than a replica's cold start as the autoscaler measures it here (10 s of --cold-start plus the simulator's own start,
+ * about 60 modelled seconds in all at time scale 0.1 with the real data), because the autoscaler holds replicas for the
+ * longer of the two: the delay is a whole number of ticks, which its scale-down window needs to fill.
  */
-export const DEMO_SCALING: DemoScaling = { scaleDownDelaySeconds: 60, intervalSeconds: 5 };
+export const DEMO_SCALING: DemoScaling = { scaleDownDelaySeconds: 90, intervalSeconds: 5 };
 
 /** The ladder as a ModelCascade (no spec.routing: the router's policy comes from router.base, see controllerConfig). */
 export function demoCascade(name: string, tiers: readonly DemoTier[], scaling: DemoScaling = DEMO_SCALING): ModelCascade {

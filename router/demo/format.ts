@@ -1,6 +1,6 @@
 // The human-readable report: plain aligned text, so it reads the same in a terminal, a CI log or a file.
 import type { DemoReport } from './report.js';
-import { formatScaling } from './scaling-report.js';
+import { formatScaling, wrap } from './scaling-report.js';
 
 const num = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
@@ -100,9 +100,11 @@ export function formatReport(r: DemoReport): string {
   if (g !== null && gl !== null && gl > 0) {
     line(`  Routing used ${pct(g / gl)} of the GPU-seconds of always-${r.alwaysLargest!.tier} in this run.`);
     // The comparison depends on batching as much as on routing; say so rather than let the number mislead.
-    line(`  (A replica's GPU time is split among the calls it runs at once, so a tier that sees few calls`);
     const shape = r.scaling && r.scaling.ramp.length > 1 ? 'the same ramp of requests in flight' : `${r.workload.concurrency} requests in flight`;
-    line(`  charges each more; both phases ran ${shape}${r.scaling ? ', and the autoscaler adds replicas at a few calls each' : ''}.)`);
+    const why =
+      "(A replica's GPU time is split among the calls it runs at once, so a tier that sees few calls charges each more; " +
+      `both phases ran ${shape}.${r.scaling ? ' The autoscaler adds replicas at a few calls each, so calls share replicas less than at a steady batch.' : ''})`;
+    out.push(...wrap(why, 108).map((l) => `  ${l}`));
   }
   else if (!r.alwaysLargest) line('  (always-largest not measured: run without --no-compare to compare cost and latency)');
   const m = r.modelledCost;

@@ -210,7 +210,7 @@ describe('what the demo hands the controller, and the report', () => {
     const config = validateControllerConfig(controllerConfig({ samples: 8, policy: pomdp, timeScale: 0.1 }, { answer: [1, 2, 3], verify: [1, 2, 3] }));
     assert.deepEqual(validateCascade(mc, config), []);
     assert.deepEqual(mc.spec.tiers.map((t) => [t.name, t.servedModelName, t.gpusPerReplica, t.replicas.min, t.replicas.max, t.autoscaling?.scaleDownDelaySeconds]), [
-      ['mistral-7b', 'Mistral-7B-v0.1', 1, 1, 4, 60], ['llama-2-13b', 'Llama-2-13b-hf', 1, 1, 2, 60], ['llama-2-70b', 'Llama-2-70b-hf', 4, 1, 3, 60],
+      ['mistral-7b', 'Mistral-7B-v0.1', 1, 1, 4, 90], ['llama-2-13b', 'Llama-2-13b-hf', 1, 1, 2, 90], ['llama-2-70b', 'Llama-2-70b-hf', 4, 1, 3, 90],
     ]);
     assert.equal(config.autoscalerIntervalSeconds, 5);
     // What the controller writes from them (no ready replicas yet): the router's schema accepts it, with the demo's
