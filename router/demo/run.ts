@@ -200,7 +200,8 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
   } finally {
     io.stderr.write('tiermix demo: stopping the router and the controller (which stops the replicas)\n');
     await timeline?.stop().catch(() => undefined);
-    await children.stopAll();
+    // The controller stops its replicas first (SIGTERM, then SIGKILL after 5 s each): give it longer than that.
+    await children.stopAll(8000);
     rmSync(workDir, { recursive: true, force: true });
   }
 }
