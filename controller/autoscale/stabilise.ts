@@ -5,7 +5,7 @@
 // holding an idle replica for as long as a new one takes to load is the ski-rental rule (never worse than
 // twice the better choice in hindsight).
 import type { ColdStart } from './types.js';
-import { coveredMs, maxOf, pushSample, type Sample } from './window.js';
+import { coveredMs, maxOf, pushSampleCoveringWindow, type Sample } from './window.js';
 
 /**
  * The cold start as the autoscaler sees it: from the tick more replicas were asked for than were Ready until
@@ -36,7 +36,7 @@ export function stabilise(a: { current: number; recommended: number; previous: r
   const holdS = cold ? Math.round(a.coldStartSeconds!) : a.delaySeconds;
   const what = cold ? `${holdS}s (the tier's measured cold start)` : `${holdS}s`;
   const holdMs = holdS * 1000;
-  const recommendations = pushSample(a.previous, a.recommended, a.nowMs, holdMs);
+  const recommendations = pushSampleCoveringWindow(a.previous, a.recommended, a.nowMs, holdMs);
   if (a.recommended > a.current) return { desired: a.recommended, recommendations, reason: [`scale up ${a.current} -> ${a.recommended}`] };
   if (a.recommended === a.current) return { desired: a.current, recommendations, reason: [] };
   const covered = coveredMs(recommendations, a.nowMs);

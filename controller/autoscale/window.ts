@@ -12,6 +12,22 @@ export function pushSample(samples: readonly Sample[], value: number, nowMs: num
   return [...samples.filter((s) => s.atMs >= nowMs - windowMs), { atMs: nowMs, value }];
 }
 
+/**
+ * Like pushSample, but also keeps the newest sample from before the window: it was still in effect at the window's
+ * start. So the samples cover the whole window even when ticks arrive a little late or the window is not a whole
+ * number of ticks (with pushSample, a 60 s window over 10 s ticks that each come 3 ms late never reaches 60 s).
+ */
+export function pushSampleCoveringWindow(samples: readonly Sample[], value: number, nowMs: number, windowMs: number): Sample[] {
+  if (samples.some((s) => s.atMs > nowMs)) return [{ atMs: nowMs, value }];
+  const all = [...samples, { atMs: nowMs, value }];
+  const start = nowMs - windowMs;
+  let from = 0; // the newest sample at or before the window's start (the new one itself for a zero window)
+  all.forEach((s, i) => {
+    if (s.atMs <= start) from = i;
+  });
+  return all.slice(from);
+}
+
 /** Plain mean of the samples (ticks are regular); 0 for none. */
 export function mean(samples: readonly Sample[]): number {
   return samples.length === 0 ? 0 : samples.reduce((s, x) => s + x.value, 0) / samples.length;

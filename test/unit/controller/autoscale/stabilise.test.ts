@@ -56,3 +56,20 @@ test('stabilise: a tier whose replicas take longer to load than the delay holds 
   assert.deepEqual(hold(4, [2, 2, 2, 2], 20, 10).out, [4, 4, 2, 2]);
   assert.deepEqual(hold(4, [2, 2, 2, 2], 20, null).out, [4, 4, 2, 2]);
 });
+
+test('stabilise: late ticks and a hold that is not a whole number of ticks still scale down', () => {
+  // 10 s ticks that each arrive 3 ms later than the last, and a 63 s hold (a measured cold start of 62.5 s, rounded).
+  let previous: { atMs: number; value: number }[] = [];
+  let cur = 4;
+  let downAt: number | null = null;
+  for (let i = 0; i < 12 && downAt === null; i++) {
+    const nowMs = i * 10_003;
+    const st = stabilise({ current: cur, recommended: 2, previous, delaySeconds: 30, coldStartSeconds: 62.5, nowMs });
+    previous = st.recommendations;
+    if (st.desired < cur) downAt = nowMs;
+    cur = st.desired;
+  }
+  assert.equal(cur, 2);
+  // Lower from t=0 on: down at the first tick at least 63 s later (t = 70.021 s), not before and not never.
+  assert.equal(downAt, 7 * 10_003);
+});
