@@ -68,8 +68,8 @@ export function buildScalingReport(s: ScalingInputs, tiers: readonly DemoTier[],
   const pinnedSplit = s.meters.pinnedStart && s.meters.pinnedEnd ? meterDelta(s.meters.pinnedStart, s.meters.pinnedEnd)[largest.tier] : undefined;
   return {
     note:
-      'SIMULATION: tiermix controller --runtime local ran each tier\'s replicas as simulator processes and autoscaled them from ' +
-      `the router's /metrics; its clock ran at the simulators' time scale (${timeScale}), so every time and GPU-second here is modelled.`,
+      'SIMULATION: tiermix controller --runtime local ran each tier\'s replicas as simulator processes and autoscaled them ' +
+      `from the router's /metrics; its clock ran at the simulators' time scale (${timeScale}), so every time and GPU-second here is modelled.`,
     settings: {
       ...s.settings,
       coldStartSeconds: s.coldStartSeconds,
