@@ -1,6 +1,6 @@
 // Small file helpers for the end-to-end test: atomic writes (what a kubelet's ConfigMap projection amounts to for a
 // reader that polls the file) and log tails for error messages.
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 let counter = 0;
 
@@ -11,19 +11,5 @@ export function writeFileAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-/** The last `lines` lines of a file (at most its last 64 KiB). */
-export function readTail(path: string, lines: number): string {
-  if (!existsSync(path)) return '(no log file)';
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, 64 * 1024);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const all = buf.toString('utf8').split('\n');
-    if (all[all.length - 1] === '') all.pop();
-    return all.slice(-lines).join('\n');
-  } finally {
-    closeSync(fd);
-  }
-}
+/** The last lines of a log file: the control-plane harness's helper, shared. */
+export { readTail } from '../k8s/control-plane.js';

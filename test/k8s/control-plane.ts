@@ -165,7 +165,8 @@ function get(url: string, token?: string, timeoutMs = 3000): Promise<ProbeResult
   });
 }
 
-function readTail(path: string, lines: number): string {
+/** The last `lines` lines of a file (at most its last 64 KiB). */
+export function readTail(path: string, lines: number): string {
   if (!existsSync(path)) return '(no log file)';
   const fd = openSync(path, 'r');
   try {
