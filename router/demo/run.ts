@@ -171,8 +171,10 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
       compare = await phase(`always-largest (model ${largest.name})`, largest.name, 'pinned', schedule);
       meters.pinnedEnd = await meter();
     }
-    const endAtMs = performance.now() - stack.startedAt;
+    // The end of the timeline comes after the recorder's last poll, so the state it read (e.g. the cool-down's final
+    // scale-down) falls inside the timeline rather than just after its end.
     const points = await recorder.stop();
+    const endAtMs = performance.now() - stack.startedAt;
 
     const metricsText = await (await fetch(`${stack.routerUrl}/metrics`, { signal })).text();
     const metricsCheck = crossCheck({
