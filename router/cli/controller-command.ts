@@ -4,7 +4,7 @@ import { type Command, type CommanderError, InvalidArgumentError } from 'command
 import { ControllerConfigError } from '../../controller/config/load.js';
 import { ControllerCliError, runController } from '../../controller/cli/run.js';
 import { runLocalController } from '../../controller/cli/run-local.js';
-import { parsePort } from './router-command.js';
+import { numberIn, oneOf, parsePort } from './options.js';
 
 interface Flags {
   runtime: 'kubernetes' | 'local';
@@ -40,21 +40,8 @@ function parseSeconds(value: string): number {
   return n;
 }
 
-function parseRuntime(value: string): 'kubernetes' | 'local' {
-  if (value !== 'kubernetes' && value !== 'local') throw new InvalidArgumentError('must be kubernetes or local');
-  return value;
-}
 
-function parseEngine(value: string): 'auto' | 'vllm' | 'simulator' {
-  if (value !== 'auto' && value !== 'vllm' && value !== 'simulator') throw new InvalidArgumentError('must be auto, vllm or simulator');
-  return value;
-}
 
-function parseTimeScale(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 10) throw new InvalidArgumentError('must be a number greater than 0 and at most 10');
-  return n;
-}
 
 function parseUrl(value: string): string {
   try {
@@ -81,7 +68,7 @@ export function registerControllerCommand(program: Command): void {
       'run the ModelCascade controller: on a cluster, tiers as vLLM Deployments on GPU nodes and the router\'s ConfigMap ' +
         '(--runtime kubernetes, the default); or on this machine, tiers as processes and the router\'s configuration as a file (--runtime local)',
     )
-    .option('--runtime <name>', 'kubernetes (a cluster) or local (processes on this machine)', parseRuntime, 'kubernetes')
+    .option('--runtime <name>', 'kubernetes (a cluster) or local (processes on this machine)', oneOf('kubernetes', 'local'), 'kubernetes')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, else the in-cluster service account)', process.env.KUBECONFIG)
     .option('-c, --config <file>', 'controller configuration (YAML: GPU profiles, router ConfigMap, leader election); default: built-in')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: config.namespaces, else all)')
@@ -95,12 +82,12 @@ export function registerControllerCommand(program: Command): void {
     .option('--identity <id>', 'leader-election identity (default: <hostname>_<random>)')
     .option('--cascade <file>', 'local: a YAML file of ModelCascade documents, watched for edits (repeatable)', collect, [] as string[])
     .option('--router-config-out <file>', 'local: where to write the router\'s configuration (run `tiermix router --config <file>` on it)')
-    .option('--engine <name>', 'local: run replicas as `vllm serve` (vllm), as SIMULATED vLLM servers (simulator), or vllm when on PATH (auto)', parseEngine, 'auto')
+    .option('--engine <name>', 'local: run replicas as `vllm serve` (vllm), as SIMULATED vLLM servers (simulator), or vllm when on PATH (auto)', oneOf('auto', 'vllm', 'simulator'), 'auto')
     .option('--simulator-args <flags>', 'local: extra `tiermix sim` flags for every simulated replica, one string, e.g. "--data none --startup-seconds 2"')
     .option(
       '--time-scale <x>',
       'local, simulator: run the simulated tiers at this time scale and the controller\'s clock 1/x as fast, so windows, delays and GPU-seconds are modelled seconds',
-      parseTimeScale,
+      numberIn(0, 10, { minExclusive: true }),
       1,
     )
     .option('--router-metrics-url <url>', 'local: a router /metrics URL the autoscaler scrapes (repeatable; added to config router.metricsUrls)', collectUrl, [] as string[])

@@ -1,7 +1,8 @@
 // `tiermix demo`: simulated tiers and the router on this machine, a workload through them, and a report.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { Command, type CommanderError } from 'commander';
+import { intIn, numberIn, oneOf, USAGE_ERROR, validatedBy } from './options.js';
 import { DEMO_SCALING } from '../demo/cascade.js';
 import { ChildProcesses } from '../demo/children.js';
 import { chooseDataDir, DataDirError } from '../demo/data-source.js';
@@ -10,32 +11,12 @@ import { runDemo, type DemoOptions } from '../demo/run.js';
 import { DEMO_TIERS, type DemoPolicy } from '../demo/types.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } from '../verify/simulated-verifier.js';
 
-const USAGE_ERROR = 2;
 /** Chosen so the default run (300 requests, both phases) takes about a minute on 2 cores. */
 export const DEFAULT_TIME_SCALE = 0.1;
 /** dist/router/cli -> the repository root (its parent holds shared/data). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-function numberIn(min: number, max: number, integer = false, minExclusive = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    const kind = integer ? 'an integer' : 'a number';
-    const low = minExclusive ? n <= min : n < min;
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || low || n > max) {
-      throw new InvalidArgumentError(`must be ${kind} ${minExclusive ? `greater than ${min} and at most` : `from ${min} to`} ${max}.`);
-    }
-    return n;
-  };
-}
 
-function verifierSpec(value: string): string {
-  try {
-    parseVerifierSpec(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  return value;
-}
 
 /** Modelled seconds a new replica loads for (real vLLM: minutes; shortened so the demo stays short). */
 export const DEFAULT_COLD_START = 10;
@@ -50,15 +31,7 @@ export const DEFAULT_COSTS = 'configured';
 /** The demo's default price of a GPU-second (see docs/demo.md for how it was chosen). */
 export const DEFAULT_LAMBDA = 0.035;
 
-function costSource(value: string): 'measured' | 'configured' {
-  if (value !== 'measured' && value !== 'configured') throw new InvalidArgumentError('must be measured or configured.');
-  return value;
-}
 
-function policyName(value: string): 'pomdp' | 'threshold' {
-  if (value !== 'pomdp' && value !== 'threshold') throw new InvalidArgumentError('must be pomdp or threshold.');
-  return value;
-}
 
 /** The router's policy block from the flags; flags of the other policy are refused. */
 export function policyFrom(f: Pick<DemoFlags, 'policy' | 'threshold' | 'lambda' | 'budget' | 'model' | 'classifier' | 'costs'>): DemoPolicy {
@@ -114,29 +87,29 @@ export function registerDemoCommand(program: Command): void {
         'GPU-seconds per tier (serving / idle / loading) and per request and 1k tokens, accuracy, and latency. No model ' +
         'runs: answer texts are recorded outputs, latencies and verifier verdicts are simulated. See docs/demo.md.',
     )
-    .option('--requests <n>', 'questions to send', numberIn(1, 100_000, true), 300)
-    .option('--concurrency <n>', 'requests in flight at the peak of the ramp (a quarter of it before and after)', numberIn(1, 1024, true), 16)
+    .option('--requests <n>', 'questions to send', intIn(1, 100_000), 300)
+    .option('--concurrency <n>', 'requests in flight at the peak of the ramp (a quarter of it before and after)', intIn(1, 1024), 16)
     .option('--no-ramp', 'keep --concurrency in flight all the time instead of the low -> high -> low ramp')
-    .option('--scale-down-delay <s>', 'modelled seconds a lower recommendation must hold before a tier scales down (spec.tiers[].autoscaling.scaleDownDelaySeconds)', numberIn(0, 3600, true), DEMO_SCALING.scaleDownDelaySeconds)
+    .option('--scale-down-delay <s>', 'modelled seconds a lower recommendation must hold before a tier scales down (spec.tiers[].autoscaling.scaleDownDelaySeconds)', intIn(0, 3600), DEMO_SCALING.scaleDownDelaySeconds)
     .option('--cold-start <s>', 'modelled seconds a new replica takes to load (the simulators\' --startup-seconds times the time scale)', numberIn(0, 3600), DEFAULT_COLD_START)
     .option(
       '--time-scale <x>',
       "simulators' latency multiplier; reported times are divided by it (the default takes about a minute on 2 cores)",
-      numberIn(0, 10, false, true),
+      numberIn(0, 10, { minExclusive: true }),
       DEFAULT_TIME_SCALE,
     )
     .option('--data <dir>', 'MMLU-Pro folder (outcomes.jsonl.gz, outputs/), or "none" for generated questions (default: env TIERMIX_DATA, else ../shared/data/mmlu-pro beside the repository if present, else none)')
-    .option('--seed <n>', 'seed of the question sample', numberIn(-(2 ** 31), 2 ** 31, true), 1)
+    .option('--seed <n>', 'seed of the question sample', intIn(-(2 ** 31), 2 ** 31), 1)
     .option('--no-compare', 'skip the second phase that sends the same questions pinned to the largest tier (default: compare)')
-    .option('--policy <name>', 'routing policy: pomdp (tiermix\'s POMDP with the query classifier) or threshold', policyName, 'pomdp')
+    .option('--policy <name>', 'routing policy: pomdp (tiermix\'s POMDP with the query classifier) or threshold', oneOf('pomdp', 'threshold'), 'pomdp')
     .option('--lambda <x>', `pomdp: accuracy one GPU-second is worth (default ${DEFAULT_LAMBDA})`, numberIn(0, 1000))
-    .option('--budget <gpu-s>', 'pomdp: hold this many GPU-seconds per request instead of a fixed lambda', numberIn(0, 1e6, false, true))
+    .option('--budget <gpu-s>', 'pomdp: hold this many GPU-seconds per request instead of a fixed lambda', numberIn(0, 1e6, { minExclusive: true }))
     .option('--model <dir>', 'pomdp: builtin:default-ladder or a folder written by tiermix train', 'builtin:default-ladder')
     .option('--no-classifier', 'pomdp: no query classifier (the empirical prior of the fitted POMDP)')
-    .option('--costs <source>', 'pomdp: price tier calls at the fitted, modelled steady-batch values (configured) or at the running mean of the metered calls (measured)', costSource, DEFAULT_COSTS)
+    .option('--costs <source>', 'pomdp: price tier calls at the fitted, modelled steady-batch values (configured) or at the running mean of the metered calls (measured)', oneOf('measured', 'configured'), DEFAULT_COSTS)
     .option('--threshold <p>', 'threshold policy: escalate while the verifier confidence is below this (default 0.5)', numberIn(0, 1))
-    .option('--samples <k>', 'self-verification samples per check', numberIn(1, 64, true), 8)
-    .option('--verifier <spec>', 'stated verifier model the simulators draw verdicts from', verifierSpec, formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
+    .option('--samples <k>', 'self-verification samples per check', intIn(1, 64), 8)
+    .option('--verifier <spec>', 'stated verifier model the simulators draw verdicts from', validatedBy(parseVerifierSpec), formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
     .option('--startup-timeout <s>', 'seconds to wait for each child to listen and be ready', numberIn(1, 3600), 90)
     .option('--json', 'print the report as one JSON object instead of a table')
     .addHelpText('after', '\nProgress goes to stderr, the report to stdout. Exit status: 0 ok, 1 failed requests or a failed run, 2 bad flags, 130 interrupted.')

@@ -2,6 +2,7 @@
 // modelled GPU-seconds. Thin glue over router/train (see docs/evaluation.md).
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { checkedBy, intIn, tierList, USAGE_ERROR, validatedBy } from './options.js';
 import { DEFAULT_COST_SETTINGS } from '../train/cost.js';
 import { ExtensionPendingError, loadClassifier, pomdpProvider, TIERMIX_POLICY } from '../train/extensions.js';
 import { runOfflineEvaluation } from '../train/index.js';
@@ -11,15 +12,7 @@ import { formatReport } from '../train/report.js';
 import { DataError } from '../train/rows.js';
 import { parseCategoryList } from '../train/split.js';
 
-const USAGE_ERROR = 2;
 
-function intIn(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}.`);
-    return n;
-  };
-}
 
 function numberList(what: string, min: number) {
   return (value: string): number[] => {
@@ -32,20 +25,7 @@ function numberList(what: string, min: number) {
   };
 }
 
-function tierList(value: string): string[] {
-  const tiers = value.split(',').map((s) => s.trim());
-  if (tiers.length < 2 || tiers.some((t) => t === '')) throw new InvalidArgumentError('must list at least two model names, smallest first, e.g. m1,m2,m3.');
-  return tiers;
-}
 
-function verifierSpec(value: string): string {
-  try {
-    parseVerifierMode(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message} (or "none")`);
-  }
-  return value;
-}
 
 interface EvalFlags {
   data: string;
@@ -71,13 +51,6 @@ function quantum(value: string): number {
   return n;
 }
 
-function categoryList(value: string): string[] {
-  try {
-    return parseCategoryList(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
 
 export function registerEvalCommand(program: Command): void {
   const cmd = program
@@ -92,15 +65,15 @@ export function registerEvalCommand(program: Command): void {
         'With --verifier none only real signals are used; simulated verifier observations are labelled as such. See docs/evaluation.md.',
     )
     .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
-    .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the pred__ columns)', tierList)
+    .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the pred__ columns)', tierList(2))
     .option('--classifier <dir>', 'trained query classifier (model.onnx + manifest.json from tiermix train; its tiers must match --tiers)')
     .option('--no-classifier', 'with --ood-test-categories: do not train a classifier (tiermix with the empirical prior only)')
     .option(
       '--ood-test-categories <c1,c2,...>',
       'out-of-domain check: test on every row of these categories, fit everything (a query classifier trained in this run, the POMDP, every knob) on the rows of the others',
-      categoryList,
+      checkedBy(parseCategoryList),
     )
-    .option('--verifier <spec>', 'none (real signals only) or simulated[:pc=..,pw=..,kappa=..] (default: none)', verifierSpec, 'none')
+    .option('--verifier <spec>', 'none (real signals only) or simulated[:pc=..,pw=..,kappa=..] (default: none)', validatedBy(parseVerifierMode, ' (or "none")'), 'none')
     .option('--gpus <list>', 'GPUs per replica per tier (default: 4 for a name containing 70b, else 1)', numberList('GPU counts', 1))
     .option('--batch <n>', 'sequences per replica batch in the cost model', intIn(1, 1024), DEFAULT_COST_SETTINGS.batchSize)
     .option('--verify-samples <k>', 'verifier samples per verification', intIn(1, 64), DEFAULT_VERIFY_SAMPLES)

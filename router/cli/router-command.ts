@@ -1,14 +1,9 @@
 // `tiermix router`: run the routing gateway from a YAML configuration file.
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command } from 'commander';
+import { parsePort } from './options.js';
 import { ConfigError, parseConfig, readConfigText } from '../config/load.js';
 import type { RouterConfig } from '../config/schema.js';
 import { defaultLogger, startRouter } from '../server/start.js';
-
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
 
 interface RouterCliOptions {
   config?: string;

@@ -1,5 +1,6 @@
 // `tiermix sim`: run the simulated vLLM server (router/sim) from the command line.
-import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { Command, type CommanderError } from 'commander';
+import { intIn, numberIn, oneOf, parsePort, USAGE_ERROR, validatedBy } from './options.js';
 import { pino } from 'pino';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../sim/latency.js';
 import { SimOptionsError, type SimulatorOptions } from '../sim/options.js';
@@ -7,32 +8,9 @@ import { startSimulator } from '../sim/server.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } from '../verify/simulated-verifier.js';
 
 /** Exit status for a usage error (bad or missing flags). */
-const USAGE_ERROR = 2;
 
-function numberIn(min: number, max: number, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    const kind = integer ? 'an integer' : 'a number';
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      throw new InvalidArgumentError(`must be ${kind} from ${min} to ${max}.`);
-    }
-    return n;
-  };
-}
 
-function profileName(value: string): ProfileName {
-  if (!(PROFILE_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${PROFILE_NAMES.join(', ')}.`);
-  return value as ProfileName;
-}
 
-function verifierSpec(value: string): string {
-  try {
-    parseVerifierSpec(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  return value;
-}
 
 const profileDefaults = (pick: (p: (typeof PROFILES)[ProfileName]) => number) =>
   PROFILE_NAMES.map((n) => `${n} ${pick(PROFILES[n])}`).join(', ');
@@ -70,21 +48,21 @@ export function registerSimCommand(program: Command): void {
     .requiredOption('--model <name>', 'model to play, e.g. Mistral-7B-v0.1 or mistralai/Mistral-7B-v0.1 (required)')
     .option('--served-model-name <name>', 'name clients send in "model" (default: the --model value)')
     .option('--data <dir>', 'MMLU-Pro folder with outcomes.jsonl.gz and outputs/; "none" for generated questions (default: env TIERMIX_DATA, else none)')
-    .option('--profile <name>', `latency profile: ${PROFILE_NAMES.join(', ')} (default: guessed from the model name, else 7b)`, profileName)
-    .option('--max-num-seqs <n>', `sequences running at once, as vLLM's flag (default: from the profile: ${profileDefaults((p) => p.maxNumSeqs)})`, numberIn(1, 100_000, true))
-    .option('--max-waiting <n>', 'longest waiting queue; beyond it requests get 503 (default: unbounded)', numberIn(0, 10_000_000, true))
-    .option('--kv-capacity-tokens <n>', `KV cache size in tokens (default: from the profile: ${profileDefaults((p) => p.kvCapacityTokens)})`, numberIn(1, 1e9, true))
-    .option('--max-model-len <n>', 'context length (default: from the model name: 32768 Mistral/Mixtral, 8192 Llama-3, else 4096)', numberIn(1, 10_000_000, true))
+    .option('--profile <name>', `latency profile: ${PROFILE_NAMES.join(', ')} (default: guessed from the model name, else 7b)`, oneOf(...PROFILE_NAMES))
+    .option('--max-num-seqs <n>', `sequences running at once, as vLLM's flag (default: from the profile: ${profileDefaults((p) => p.maxNumSeqs)})`, intIn(1, 100_000))
+    .option('--max-waiting <n>', 'longest waiting queue; beyond it requests get 503 (default: unbounded)', intIn(0, 10_000_000))
+    .option('--kv-capacity-tokens <n>', `KV cache size in tokens (default: from the profile: ${profileDefaults((p) => p.kvCapacityTokens)})`, intIn(1, 1e9))
+    .option('--max-model-len <n>', 'context length (default: from the model name: 32768 Mistral/Mixtral, 8192 Llama-3, else 4096)', intIn(1, 10_000_000))
     .option('--time-scale <x>', 'multiplies every latency; 0 = answer at once (benchmarks)', numberIn(0, 1000), 1)
     .option('--startup-seconds <s>', '/health answers 503 for this long after start (wall seconds)', numberIn(0, 3600), 0)
-    .option('--verifier <spec>', 'stated verifier model for self-verification prompts', verifierSpec, formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
+    .option('--verifier <spec>', 'stated verifier model for self-verification prompts', validatedBy(parseVerifierSpec), formatVerifierSpec(DEFAULT_SIMULATED_VERIFIER))
     .option('--fail-rate <p>', 'share of completion requests answered 500 (fault injection)', numberIn(0, 1), 0)
     .option('--slow-factor <x>', 'multiplies latencies: a slow replica (fault injection)', numberIn(0, 1000), 1)
     .option('--drop-rate <p>', 'share of completion requests whose connection is dropped unanswered (fault injection)', numberIn(0, 1), 0)
-    .option('--seed <n>', 'seed of the fault-injection draws', numberIn(-(2 ** 31), 2 ** 31, true), 0)
-    .option('--generated-seed <n>', 'seed of the generated question set used without data', numberIn(-(2 ** 31), 2 ** 31, true), 1)
+    .option('--seed <n>', 'seed of the fault-injection draws', intIn(-(2 ** 31), 2 ** 31), 0)
+    .option('--generated-seed <n>', 'seed of the generated question set used without data', intIn(-(2 ** 31), 2 ** 31), 1)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port to listen on (0 = any free port)', numberIn(0, 65535, true), 8000)
+    .option('--port <n>', 'port to listen on (0 = any free port)', parsePort, 8000)
     .addHelpText('after', '\nFaults can also be changed at runtime: POST /admin/faults {"failRate":0.5,"slowFactor":3,"dropRate":0}.')
     .exitOverride((err: CommanderError) => {
       if (err.exitCode === 0) process.exit(0); // --help

@@ -2,6 +2,7 @@
 // to ONNX with a manifest (feature version, tiers, test metrics), and check it under onnxruntime-node.
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { intIn, tierList, USAGE_ERROR, validatedBy } from './options.js';
 import { DEFAULT_CLASSIFIER_OPTIONS, trainClassifier, writeClassifier } from '../classifier/pipeline.js';
 import { writeManifest } from '../classifier/pipeline.js';
 import { rowText } from '../classifier/featurize.js';
@@ -13,15 +14,7 @@ import { DEFAULT_VERIFY_SAMPLES, parseVerifierMode } from '../train/observe.js';
 import { fitPomdpParams } from '../train/pomdp-params.js';
 import { DataError, dataFilePath } from '../train/rows.js';
 
-const USAGE_ERROR = 2;
 
-function intIn(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}.`);
-    return n;
-  };
-}
 
 function positiveList(value: string): number[] {
   const nums = value.split(',').map((s) => Number(s.trim()));
@@ -29,11 +22,6 @@ function positiveList(value: string): number[] {
   return nums;
 }
 
-function tierList(value: string): string[] {
-  const tiers = value.split(',').map((s) => s.trim());
-  if (tiers.length < 1 || tiers.length > 6 || tiers.some((t) => t === '')) throw new InvalidArgumentError('must list 1 to 6 model names, smallest first, e.g. m1,m2,m3.');
-  return tiers;
-}
 
 interface TrainFlags {
   data: string;
@@ -51,14 +39,6 @@ interface TrainFlags {
   gpus?: number[];
 }
 
-function verifierSpec(value: string): string {
-  try {
-    parseVerifierMode(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message} (or "none")`);
-  }
-  return value;
-}
 
 function gpuList(value: string): number[] {
   const nums = value.split(',').map((s) => Number(s.trim()));
@@ -80,7 +60,7 @@ export function registerTrainCommand(program: Command): void {
         'observations come from conf__<model> columns when present, else from --verifier). See docs/classifier.md and docs/policy.md.',
     )
     .requiredOption('--data <file>', 'JSON lines (gzip allowed) of per-query outcomes, or a folder holding outcomes.jsonl.gz')
-    .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the correct__ columns)', tierList)
+    .requiredOption('--tiers <m1,m2[,m3...]>', 'models of the ladder, smallest first (names of the correct__ columns)', tierList(1, 6))
     .requiredOption('--out <dir>', 'output folder (model.onnx, manifest.json)')
     .option('--name <name>', 'model name (default: the output folder name)')
     .option('--hash-bits <b>', 'hash space 2^b for the n-gram features', intIn(8, 18), d.hashBits)
@@ -88,7 +68,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--epochs <n>', 'most epochs (early stopping on validation)', intIn(1, 200), d.maxEpochs)
     .option('--seed <n>', 'seed of the shuffling', intIn(0, 2 ** 31), d.seed)
     .option('--compare-independent', 'also train one logistic model per tier and report it in the manifest (about doubles the time)')
-    .option('--verifier <spec>', 'verifier observations the POMDP is fitted with where the data has no conf__<model>: none or simulated[:pc=..,pw=..,kappa=..]', verifierSpec, 'none')
+    .option('--verifier <spec>', 'verifier observations the POMDP is fitted with where the data has no conf__<model>: none or simulated[:pc=..,pw=..,kappa=..]', validatedBy(parseVerifierMode, ' (or "none")'), 'none')
     .option('--verify-samples <k>', 'verifier samples k (confidence bins 0..k); must match the router\'s verification.samples', intIn(1, 64), DEFAULT_VERIFY_SAMPLES)
     .option('--verifier-seed <n>', 'seed of the simulated verifier draws', intIn(0, 2 ** 31), 1)
     .option('--gpus <list>', 'GPUs per replica per tier for the modelled costs in pomdp.json (default: 4 for a name containing 70b, else 1)', gpuList)

@@ -29,7 +29,7 @@ describe('tiermix sim', () => {
     const cases: [string[], RegExp][] = [
       [[], /required option '--model <name>'/],
       [['--model', 'm', '--time-scale', 'fast'], /--time-scale.*must be a number/],
-      [['--model', 'm', '--profile', '8b'], /use one of 7b, 13b, 70b, zero/],
+      [['--model', 'm', '--profile', '8b'], /must be 7b, 13b, 70b or zero/],
       [['--model', 'm', '--fail-rate', '1.5'], /--fail-rate.*from 0 to 1/],
       [['--model', 'm', '--verifier', 'simulated:kappa=-1'], /kappa=-1 must be greater than 0/],
       [['--model', 'm', '--no-such-flag'], /unknown option '--no-such-flag'/],

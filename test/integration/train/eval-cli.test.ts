@@ -72,7 +72,7 @@ describe('tiermix eval', () => {
   it('exits 2 with a message on bad flags and unusable data', async () => {
     const cases: [string[], RegExp][] = [
       [['--tiers', TIERS], /required option '--data <file>'/],
-      [['--data', data, '--tiers', 'Small-7B'], /at least two model names/],
+      [['--data', data, '--tiers', 'Small-7B'], /at least 2 model names/],
       [['--data', data, '--tiers', 'Small-7B,Huge-400B'], /unknown tier "Huge-400B": the data has pred__ columns for Small-7B, Mid-13B, Big-70B/],
       [['--data', data, '--tiers', TIERS, '--verifier', 'oracle'], /unknown kind "oracle".*or "none"/],
       [['--data', data, '--tiers', TIERS, '--gpus', '1,1'], /--gpus lists 2 values for 3 tiers/],
