@@ -36,10 +36,11 @@ test-k8s: build k8s-binaries
 demo: build
 	node dist/router/cli/main.js demo
 
-# The router benchmark (about 3 min, real processes), then the autoscaling simulation (about 2 min, deterministic).
-# Both write dated reports to docs/benchmarks/ (see its README).
+# The router benchmark (about 3 min, real processes), express's cost to the garbage collector (about 1 min),
+# then the autoscaling simulation (about 2 min, deterministic). All write dated reports to docs/benchmarks/ (see its README).
 bench: build
 	node dist/test/bench/run.js
+	node dist/test/bench/express-gc.js
 	node dist/test/bench/autoscale/run.js
 
 # Plain YAML rendered from charts/tiermix: manifests/tiermix.yaml (default values), manifests/crds/ and example

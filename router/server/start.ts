@@ -1,6 +1,6 @@
 // Starting and stopping the router: build the state, listen, reload on configuration changes, and on
 // shutdown stop accepting, let requests in flight finish (bounded), then close the tier clients.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
@@ -9,6 +9,7 @@ import type { RouterConfig } from '../config/schema.js';
 import { RouterMetrics } from '../metrics/router-metrics.js';
 import { createTierClient } from '../upstream/tier-client.js';
 import { createRouterApp } from './app.js';
+import { createExpressServer } from './express-http-server.js';
 import { prepareRouting } from './routing.js';
 import { RoutingModelLoader } from './routing-models.js';
 import { TierHolds } from './holds.js';
@@ -101,7 +102,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   const holds = new TierHolds(() => state, metrics);
 
   const app = createRouterApp({ getState: () => state, metrics, logger, accepting: () => accepting, holds, configStatus: () => status });
-  const server = createServer(app);
+  const server = createExpressServer(app);
   // Longer than common load balancer idle timeouts, so the LB closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,8 +1,9 @@
 // The simulated vLLM server: routes, fault injection, start-up and shutdown. Everything it serves is
 // labelled as simulated (header x-tiermix-simulated: true, the startup log, tiermix_simulator_info).
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { createExpressServer } from '../server/express-http-server.js';
 import { formatVerifierSpec } from '../verify/simulated-verifier.js';
 import {
   GENERATED_MODEL_ACCURACY,
@@ -171,7 +172,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     res.status(500).json(errorBody(500, 'Internal error in the simulator.'));
   });
 
-  const server: Server = createServer(app);
+  const server: Server = createExpressServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
