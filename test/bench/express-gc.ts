@@ -158,7 +158,10 @@ function render(rows: GcRow[], m: ReturnType<typeof machineInfo>, date: string, 
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// `make test` (node --test dist/test/) loads this file too; there it does nothing.
+if (process.env.NODE_TEST_CONTEXT) {
+  console.log('test/bench/express-gc.js: benchmark, not a test; run it with make bench');
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch(async (err) => {
     console.error(err);
     await stopAll();
