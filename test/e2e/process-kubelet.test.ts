@@ -14,19 +14,12 @@ import { startProcessKubelet, type ProcessKubelet } from '../k8s/process-kubelet
 import { isTierPod, simulatorForPod } from '../k8s/vllm-sim-pod.js';
 import { waitFor } from '../k8s/wait.js';
 import { plannedTierPod } from './tier-pod.js';
+import { isAlive } from '../helpers/processes.js';
 
 const NS = 'pk';
 const NODE = 'gpu-0';
 const STARTUP_SECONDS = 1.5; // the simulator's /health answers 503 this long (a model loading)
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = (p: V1Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 describe('process kubelet: pods run as processes on their pod IPs', { timeout: 120_000 }, () => {
@@ -70,7 +63,7 @@ describe('process kubelet: pods run as processes on their pod IPs', { timeout: 1
     assert.match(ip, /^127\.\d+\.\d+\.\d+$/);
     assert.notEqual(ip, '127.0.0.1');
     const run = kubelet!.pods().find((r) => r.name === 'small-0');
-    assert.ok(run?.pid && alive(run.pid), 'a process runs the pod');
+    assert.ok(run?.pid && isAlive(run.pid), 'a process runs the pod');
     // While the simulated model loads, /health says 503 and the pod is not Ready.
     // (The window starts when the simulator listens; the wait below polls every 200 ms, well inside it.)
     const health = await waitFor('the process listening', async () => (await fetch(`http://${ip}:8000/health`)).status);
@@ -113,7 +106,7 @@ describe('process kubelet: pods run as processes on their pod IPs', { timeout: 1
     assert.equal(cs?.lastState?.terminated?.signal, 9);
     assert.equal(back.status?.podIP, ip, 'the pod keeps its IP across a container restart');
     const now = kubelet!.pods().find((r) => r.name === 'small-0');
-    assert.ok(now?.pid && now.pid !== pid && alive(now.pid) && !alive(pid));
+    assert.ok(now?.pid && now.pid !== pid && isAlive(now.pid) && !isAlive(pid));
   });
 
   it('a deleted pod keeps serving through preStop, then its process stops and the pod is finalized', async () => {
@@ -131,7 +124,7 @@ describe('process kubelet: pods run as processes on their pod IPs', { timeout: 1
       }
     });
     assert.ok(Date.now() - deletedAt >= 1400, 'finalized after the preStop wait');
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(kubelet!.pods().length, 0);
   });
 
@@ -140,7 +133,7 @@ describe('process kubelet: pods run as processes on their pod IPs', { timeout: 1
     const pid = await waitFor('big-0 has a process', () => kubelet!.pods().find((r) => r.name === 'big-0')?.pid);
     await kubelet!.stop();
     kubelet = undefined;
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.deepEqual(errors, []);
   });
 });

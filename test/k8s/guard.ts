@@ -5,19 +5,11 @@
 // without a { done } first (the test process exited, crashed or was SIGKILLed), it stops every watched PID:
 // SIGTERM, then SIGKILL after a grace period, and removes the run directory. Always by PID, never by name.
 import { rmSync } from 'node:fs';
+import { isAlive } from '../helpers/processes.js';
 
 type GuardMessage = { watch: number } | { release: number } | { runDir: string } | { done: true };
 
 const GRACE_MS = 4000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -47,7 +39,7 @@ function main(): void {
     for (const pid of pids) signal(pid, 'SIGTERM');
     const deadline = Date.now() + GRACE_MS;
     const tick = setInterval(() => {
-      const left = [...pids].filter(alive);
+      const left = [...pids].filter(isAlive);
       if (left.length > 0 && Date.now() < deadline) return;
       for (const pid of left) signal(pid, 'SIGKILL');
       clearInterval(tick);

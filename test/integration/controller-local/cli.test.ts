@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { scaledClock, simulatorFlags, type CascadeView } from '../../../controller/cli/run-local.js';
 import { tickClock } from '../../../controller/cli/scaling.js';
 import { waitFor } from '../../k8s/wait.js';
+import { isAlive } from '../../helpers/processes.js';
 
 const CLI = fileURLToPath(new URL('../../../router/cli/main.js', import.meta.url));
 
@@ -29,15 +30,6 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     p.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('controller clocks', () => {
   it('scaledClock runs 1/scale as fast from its start; 1 is the wall clock', () => {
@@ -176,6 +168,6 @@ spec:
     assert.equal(await exited, 0, stderr);
     assert.ok(logs.some((l) => l.msg === 'controller stopped'));
     assert.ok(pids.size >= 3);
-    await waitFor('every replica stopped', () => [...pids].every((pid) => !alive(pid)), { timeoutMs: 10_000 });
+    await waitFor('every replica stopped', () => [...pids].every((pid) => !isAlive(pid)), { timeoutMs: 10_000 });
   });
 });

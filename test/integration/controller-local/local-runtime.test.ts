@@ -16,6 +16,7 @@ import { loadConfigFile } from '../../../router/config/load.js';
 import { RouterConfigSchema, type RouterConfig } from '../../../router/config/schema.js';
 import { startRouter, type RunningRouter } from '../../../router/server/start.js';
 import { waitFor } from '../../k8s/wait.js';
+import { isAlive } from '../../helpers/processes.js';
 
 const KEY = 'default/duo';
 const SIM_ARGS = ['--time-scale', '0', '--data', 'none'];
@@ -32,16 +33,6 @@ function duo(): ModelCascade {
       ],
     },
   };
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readRouterConfig(file: string): RouterConfig | undefined {
@@ -123,7 +114,7 @@ describe('local runtime: a ModelCascade as simulator processes', () => {
     await waitFor('2 small endpoints', () => endpointsOf(readRouterConfig(routerFile), 'small').length === 2, { timeoutMs: 30_000 });
     assert.equal(small().length, 2);
     const added = small().find((p) => p.id !== first.id)!;
-    assert.ok(alive(runtime.pid(added.id)), 'the new replica is a live process');
+    assert.ok(isAlive(runtime.pid(added.id)), 'the new replica is a live process');
     const up = await waitFor('status shows 2/2 for small', () => runtime.status(KEY)?.tiers?.find((t) => t.name === 'small' && t.readyReplicas === 2));
     assert.equal(up.desiredReplicas, 2);
     assert.equal(up.scalingReason, 'test: scale up');
@@ -134,7 +125,7 @@ describe('local runtime: a ModelCascade as simulator processes', () => {
     scaling.set(KEY, 'small', 1, 'test: scale down');
     await waitFor('1 small endpoint', () => endpointsOf(readRouterConfig(routerFile), 'small').length === 1, { timeoutMs: 30_000 });
     await waitFor('one small process left', () => small().length === 1);
-    await waitFor('the stopped replica exited', () => !alive(addedPid));
+    await waitFor('the stopped replica exited', () => !isAlive(addedPid));
     // The newest replica went; the first one kept serving throughout.
     assert.equal(small()[0]!.id, first.id);
     // Above max is clamped to max.
@@ -168,7 +159,7 @@ describe('local runtime: a ModelCascade as simulator processes', () => {
   it('deleting the cascade stops its processes and empties the router configuration', async () => {
     const pids = runtime.processes().map((p) => runtime.pid(p.id));
     await runtime.delete(KEY);
-    await waitFor('all processes gone', () => runtime.processes().length === 0 && pids.every((p) => !alive(p)));
+    await waitFor('all processes gone', () => runtime.processes().length === 0 && pids.every((p) => !isAlive(p)));
     assert.deepEqual(parse(readFileSync(routerFile, 'utf8')).cascades, []);
   });
 });

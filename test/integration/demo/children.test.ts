@@ -3,16 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChildProcesses, waitForOk } from '../../../router/demo/children.js';
+import { isAlive } from '../../helpers/processes.js';
 
 const SIM_URL = /listening on (http:\/\/[^"\s]+)/;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('demo child processes', () => {
   it('a child that exits before listening fails with its exit code and output', async () => {
@@ -41,10 +34,10 @@ describe('demo child processes', () => {
         return true;
       });
       assert.equal(children.pids.length, 1);
-      assert.ok(alive(sim.pid));
+      assert.ok(isAlive(sim.pid));
     } finally {
       await children.stopAll();
     }
-    assert.ok(children.pids.every((p) => !alive(p.pid)));
+    assert.ok(children.pids.every((p) => !isAlive(p.pid)));
   });
 });

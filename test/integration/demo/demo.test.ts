@@ -10,6 +10,7 @@ import { formatReport } from '../../../router/demo/format.js';
 import { runDemo, type DemoOptions } from '../../../router/demo/run.js';
 import type { DemoReport } from '../../../router/demo/report.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec } from '../../../router/verify/simulated-verifier.js';
+import { isAlive } from '../../helpers/processes.js';
 
 const cli = fileURLToPath(new URL('../../../router/cli/main.js', import.meta.url));
 const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url)); // dist/test/integration/demo -> project
@@ -20,19 +21,10 @@ function realDataDir(): string | undefined {
   return candidates.find((d): d is string => !!d && existsSync(`${d}/outcomes.jsonl.gz`));
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 async function waitGone(pids: number[], ms = 10_000): Promise<number[]> {
   const deadline = Date.now() + ms;
-  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(alive);
+  while (Date.now() < deadline && pids.some(isAlive)) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(isAlive);
 }
 
 /** Direct children of pid, from /proc (Linux). */
@@ -251,7 +243,7 @@ describe('tiermix demo command', () => {
       assert.equal(await exit, 130);
       assert.deepEqual(await waitGone(kids, 2000), [], 'children stopped before the demo exited');
     } finally {
-      for (const pid of [demo.pid!, ...kids]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [demo.pid!, ...kids]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 
@@ -262,7 +254,7 @@ describe('tiermix demo command', () => {
       await exit;
       assert.deepEqual(await waitGone(kids, 10_000), []);
     } finally {
-      for (const pid of kids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of kids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });

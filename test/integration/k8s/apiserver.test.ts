@@ -18,17 +18,9 @@ import {
 } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../k8s/control-plane.js';
 import { waitFor } from '../../k8s/wait.js';
+import { isAlive } from '../../helpers/processes.js';
 
 const GROUP = 'test.tiermix.dev';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Parses the Status object of a failed request. */
 function statusOf(err: unknown): { code: number; reason?: string; message?: string } {
@@ -92,9 +84,9 @@ describe('control plane (etcd + kube-apiserver)', () => {
     assert.ok(second);
     const pids = Object.values(second.pids());
     assert.equal(pids.length, 2, 'etcd and kube-apiserver');
-    assert.ok(pids.every(alive));
+    assert.ok(pids.every(isAlive));
     await second.stop();
-    assert.deepEqual(pids.filter(alive), []);
+    assert.deepEqual(pids.filter(isAlive), []);
     assert.equal(existsSync(second.runDir), false);
     await second.stop(); // idempotent
     second = undefined;
