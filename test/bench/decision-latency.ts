@@ -18,21 +18,13 @@ import { generatedQuestions } from '../../router/sim/generated-questions.js';
 import { prepareRouting, type PomdpRouting } from '../../router/server/routing.js';
 import { RoutingModelLoader } from '../../router/server/routing-models.js';
 import type { RoutingState } from '../../router/policy/types.js';
-import { machineInfo, type MachineInfo } from './machine.js';
+import { summarize, type LatencySummary } from './load.js';
+import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 import { machineCpuSeconds, selfCpuSeconds } from './procs.js';
 
-export const DECISION_TARGETS = { p50Ms: 0.5, p99Ms: 2 } as const;
+const DECISION_TARGETS = { p50Ms: 0.5, p99Ms: 2 } as const;
 
-export interface Percentiles {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-export interface DecisionRun {
+interface DecisionRun {
   /** What this run shows. */
   label: string;
   priorQuantum: number;
@@ -41,15 +33,15 @@ export interface DecisionRun {
   /** Share of first decisions that were a lookup of an earlier root plan. */
   rootHits: number;
   /** Milliseconds. decision = classifier prior (featurize + ONNX) + the first POMDP decision. */
-  featurize: Percentiles;
-  classifier: Percentiles;
-  firstDecide: Percentiles;
-  decision: Percentiles;
-  laterDecide: Percentiles;
+  featurize: LatencySummary;
+  classifier: LatencySummary;
+  firstDecide: LatencySummary;
+  decision: LatencySummary;
+  laterDecide: LatencySummary;
   pass: { p50: boolean; p99: boolean };
 }
 
-export interface DecisionReport {
+interface DecisionReport {
   date: string;
   machine: MachineInfo;
   /** taskset's CPU list when pinned by run.js, else null. */
@@ -61,12 +53,6 @@ export interface DecisionReport {
   /** Busy cores of the whole machine during the measurements, and this process's share. */
   machineBusyCores: number;
   selfCores: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.at(-1)!, mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
 async function prompts(quick: boolean): Promise<{ test: string[]; train: string[]; source: string }> {
@@ -134,22 +120,22 @@ async function measureRun(label: string, priorQuantum: number, test: string[], w
   for (const t of test) await run(t, true);
   // Root plans added while measuring = first decisions that were solved, not looked up.
   hits = 1 - (plans() - before) / test.length;
-  const decision = percentiles(total);
+  const decision = summarize(total);
   return {
     label,
     priorQuantum,
     warmup: warmLabel,
     rootHits: Math.round(hits * 1000) / 1000,
-    featurize: percentiles(feat),
-    classifier: percentiles(clf),
-    firstDecide: percentiles(first),
+    featurize: summarize(feat),
+    classifier: summarize(clf),
+    firstDecide: summarize(first),
     decision,
-    laterDecide: percentiles(later),
+    laterDecide: summarize(later),
     pass: { p50: decision.p50 <= DECISION_TARGETS.p50Ms, p99: decision.p99 <= DECISION_TARGETS.p99Ms },
   };
 }
 
-export async function measureDecisionLatency(quick = false): Promise<DecisionReport> {
+async function measureDecisionLatency(quick = false): Promise<DecisionReport> {
   const { test, train, source } = await prompts(quick);
   const cpu0 = machineCpuSeconds();
   const self0 = selfCpuSeconds();
@@ -176,14 +162,14 @@ export async function measureDecisionLatency(quick = false): Promise<DecisionRep
 
 const ms = (x: number) => x.toFixed(3);
 
-export function renderDecisionMarkdown(r: DecisionReport): string {
-  const row = (name: string, p: Percentiles) => `| ${name} | ${p.n} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} | ${ms(p.mean)} |`;
+function renderDecisionMarkdown(r: DecisionReport): string {
+  const row = (name: string, p: LatencySummary) => `| ${name} | ${p.count} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} | ${ms(p.mean)} |`;
   const verdict = (ok: boolean) => (ok ? '**PASS**' : '**FAIL**');
   const other = Math.max(0, r.machineBusyCores - r.selfCores);
   const lines = [
     `# Routing decision latency, ${r.date.slice(0, 10)}`,
     '',
-    `Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores${r.machine.virtualized ? ' (VM)' : ''}, Node ${r.machine.node}; ` +
+    `Machine: ${describeMachine(r.machine)}; ` +
       `${r.pinnedTo !== null ? `pinned to CPU ${r.pinnedTo} (taskset)` : 'not pinned'}; load average at start ${r.machine.loadAverageAtStart.join(' ')}.`,
     `During the measurement the machine was ${r.machineBusyCores} cores busy, ${r.selfCores} of them this benchmark` +
       (other > 0.3 ? `: **${other.toFixed(2)} cores of other work shared the machine, so the tails are noisy**.` : '.'),

@@ -15,43 +15,28 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pacedLoad, type LatencySummary } from './load.js';
-import { machineInfo } from './machine.js';
-import { type Child, freePort, installExitHandlers, sleep, spawnNode, stopAll, stopChild, tempDir, waitForHttp, waitForOutput, CLI } from './procs.js';
+import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
+import { type Child, BARE_SERVER, COMPLETION_JSON, installExitHandlers, sleep, startRouter, startScript, stopAll, stopChild } from './procs.js';
 
 const EXPRESS_HTTP_SERVER = new URL('../../router/server/express-http-server.js', import.meta.url).href;
 // The servers are small ES modules run with `node --input-type=module -e`, so modules are imported by URL.
 const EXPRESS = pathToFileURL(createRequire(import.meta.url).resolve('express')).href;
-const SERVERS: Record<string, { what: string; source: string }> = {
-  'node:http': {
-    what: 'node:http, body read and parsed by hand, JSON answer',
-    source: `
-import http from 'node:http';
-http.createServer((req, res) => {
-  const c = []; req.on('data', (d) => c.push(d));
-  req.on('end', () => {
-    // An empty body (the router's GET /health) is read as {}.
-    const t = JSON.stringify({ id: 'x', got: JSON.parse(Buffer.concat(c).toString() || '{}').model });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(t) }); res.end(t);
-  });
-}).listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));`,
-  },
-  'express: http.createServer(app)': {
-    what: 'express 5 + express.json + res.json, started the usual way',
-    source: `
-import http from 'node:http';
+// The express apps answer the same completion as BARE_SERVER, with res.json as express apps usually do.
+const expressApp = `
 import express from ${JSON.stringify(EXPRESS)};
+const answer = ${COMPLETION_JSON};
 const app = express(); app.use(express.json());
-app.post('/v1/completions', (req, res) => void res.json({ id: 'x', got: req.body.model }));
-http.createServer(app).listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));`,
+app.post('/v1/completions', (req, res) => void res.json(answer));`;
+const listen = `.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));`;
+const SERVERS: Record<string, { what: string; source: string }> = {
+  'node:http': { what: 'node:http, body read and parsed by hand, fixed completion JSON (procs.ts BARE_SERVER)', source: BARE_SERVER },
+  'express: http.createServer(app)': {
+    what: 'express 5 + express.json + res.json of the same completion, started the usual way',
+    source: `import http from 'node:http';${expressApp}\nhttp.createServer(app)${listen}`,
   },
   'express: createExpressServer(app)': {
     what: 'the same app through router/server/express-http-server.ts',
-    source: `
-import express from ${JSON.stringify(EXPRESS)};
-import { createExpressServer } from ${JSON.stringify(EXPRESS_HTTP_SERVER)};
-const app = express(); app.use(express.json());
-app.post('/v1/completions', (req, res) => void res.json({ id: 'x', got: req.body.model }));
-createExpressServer(app).listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));`,
+    source: `import { createExpressServer } from ${JSON.stringify(EXPRESS_HTTP_SERVER)};${expressApp}\ncreateExpressServer(app)${listen}`,
   },
 };
 
@@ -91,29 +76,47 @@ function gcStats(output: string, seconds: number): Omit<GcRow, 'name' | 'what' |
   };
 }
 
+/**
+ * Everything the child prints to stdout (where --trace-gc-nvp writes) from now on. Child.output() keeps only the
+ * last 64 KiB, about 60 trace lines: too few for a run of more than ~10 s.
+ */
+function traceFrom(child: Child): { restart(): void; text(): string } {
+  let text = '';
+  child.proc.stdout!.on('data', (d: Buffer) => void (text += d.toString()));
+  return { restart: () => void (text = ''), text: () => text };
+}
+
 async function measure(name: string, what: string, url: string, child: Child, seconds: number): Promise<GcRow> {
+  const trace = traceFrom(child);
   // Warm up, then count only the GCs of the measured part.
   await pacedLoad({ url, body: BODY, rate: 500, durationMs: 2000 });
-  const from = child.output().length;
+  trace.restart();
   const r = await pacedLoad({ url, body: BODY, rate: 500, durationMs: seconds * 1000 });
   await sleep(200);
-  return { name, what, ...gcStats(child.output().slice(from), seconds), latency: r.latency };
+  const failed = r.non2xx + r.errors + r.timeouts;
+  // A row of failed requests would measure error paths, not the servers: refuse it.
+  if (failed > r.scheduled / 100) throw new Error(`${name}: ${failed} of ${r.scheduled} requests failed; first answer: ${r.sample.slice(0, 200)}`);
+  return { name, what, ...gcStats(trace.text(), seconds), latency: r.latency };
 }
+
+const option = (args: string[], name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 
 async function main(): Promise<void> {
   installExitHandlers();
   const args = process.argv.slice(2);
-  const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 10) || 10;
-  const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1]! : fileURLToPath(new URL('../../../docs/benchmarks/', import.meta.url));
+  const seconds = Number(option(args, '--seconds') ?? 10);
+  if (!(seconds > 0)) throw new Error('--seconds: a positive number of seconds');
+  const outDir = option(args, '--out') ?? fileURLToPath(new URL('../../../docs/benchmarks/', import.meta.url));
   const machine = machineInfo();
-  console.log(`express GC benchmark: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; 500 req/s for ${seconds} s per server`);
+  console.log(`express GC benchmark: ${describeMachine(machine)}; 500 req/s for ${seconds} s per server`);
   const rows: GcRow[] = [];
   for (const [name, s] of Object.entries(SERVERS)) {
-    const port = await freePort();
-    const child = spawnNode(name, ['--trace-gc-nvp', '--input-type=module', '-e', s.source, String(port)]);
-    await waitForOutput(child, /listening/, 10_000);
-    rows.push(await measure(name, s.what, `http://127.0.0.1:${port}/v1/completions`, child, seconds));
-    await stopChild(child);
+    const server = await startScript(name, s.source, [], ['--trace-gc-nvp']);
+    rows.push(await measure(name, s.what, `${server.url}/v1/completions`, server.child, seconds));
+    await stopChild(server.child);
   }
   rows.push(await routerRow(seconds));
   for (const r of rows) console.log(`${r.name.padEnd(34)} promoted ${r.promotedKiBPerScavenge.toFixed(0)} KiB/scavenge, pause ${r.meanPauseMs.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
@@ -125,28 +128,24 @@ async function main(): Promise<void> {
   await stopAll();
 }
 
-/** The router itself (pinned pass-through to a node:http upstream), with the change in place. */
+/** The router itself (pinned pass-through to BARE_SERVER), with the change in place. */
 async function routerRow(seconds: number): Promise<GcRow> {
-  const upPort = await freePort();
-  const upstream = spawnNode('upstream', ['--input-type=module', '-e', SERVERS['node:http']!.source, String(upPort)]);
-  await waitForOutput(upstream, /listening/, 10_000);
-  const dir = tempDir('tiermix-gc-');
-  const config = join(dir, 'router.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: 0 }\ncascades:\n  - name: c\n    tiers:\n      - { name: m, model: m, gpusPerReplica: 1, endpoints: ["http://127.0.0.1:${upPort}"] }\n`);
-  const port = await freePort();
-  const router = spawnNode('router', ['--trace-gc-nvp', CLI, 'router', '--config', config, '--log-level', 'warn', '--host', '127.0.0.1', '--port', String(port)]);
-  await waitForHttp(router, `http://127.0.0.1:${port}/readyz`, 20_000);
-  return measure('tiermix router (pinned)', 'tiermix router, pinned pass-through to the node:http server above', `http://127.0.0.1:${port}/v1/completions`, router, seconds);
+  const upstream = await startScript('upstream', BARE_SERVER);
+  const router = await startRouter(
+    `server: { host: 127.0.0.1, port: 0 }\ncascades:\n  - name: c\n    tiers:\n      - { name: m, model: m, gpusPerReplica: 1, endpoints: ["${upstream.url}"] }\n`,
+    ['--trace-gc-nvp'],
+  );
+  return measure('tiermix router (pinned)', 'tiermix router, pinned pass-through to the node:http server above', `${router.url}/v1/completions`, router.child, seconds);
 }
 
-function render(rows: GcRow[], m: ReturnType<typeof machineInfo>, date: string, seconds: number): string {
+function render(rows: GcRow[], m: MachineInfo, date: string, seconds: number): string {
   const f = (x: number, d = 1) => x.toFixed(d);
   return [
     `# express and the garbage collector, ${date.slice(0, 10)}`,
     '',
-    `Date ${date}; ${m.cpuModel}, ${m.cores} cores${m.virtualized ? ' (virtual machine)' : ''}; Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' ')}.`,
+    `Date ${date}; ${describeMachine(m)}; load average at start ${m.loadAverageAtStart.join(' ')}.`,
     '',
-    `Each server runs alone in a process under \`node --trace-gc-nvp\` and answers the same 86-byte JSON POST at 500 req/s (open loop, keep-alive) for ${seconds} s after a 2 s warm-up. ` +
+    `Each server runs alone in a process under \`node --trace-gc-nvp\` and answers the same ${Buffer.byteLength(BODY)}-byte JSON POST at 500 req/s (open loop, keep-alive) for ${seconds} s after a 2 s warm-up. ` +
       '"Promoted" is what survived a scavenge into the old generation: garbage that only a later mark-compact frees. Reproduce with `node dist/test/bench/express-gc.js` (part of `make bench`).',
     '',
     '| server | scavenges/s | mean pause ms | allocated KiB per scavenge | promoted KiB per scavenge | promoted KiB/s | other GCs (ms) | p50 ms | p99 ms |',

@@ -39,3 +39,8 @@ export function machineInfo(): MachineInfo {
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
+
+/** "<CPU>, <n> cores (virtual machine), Node <version>": how reports and console headers name the machine. */
+export function describeMachine(m: MachineInfo): string {
+  return `${m.cpuModel}, ${m.cores} cores${m.virtualized ? ' (virtual machine)' : ''}, Node ${m.node}`;
+}

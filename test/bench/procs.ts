@@ -157,6 +157,43 @@ export async function startSim(model: string, extraArgs: string[] = []): Promise
   return { child, url, model };
 }
 
+// ---- yardstick servers: small ES modules run with `node --input-type=module -e <source> <port> [args]`
+
+/** A fixed completion-sized answer, what a zero-latency upstream sends back. */
+export const COMPLETION_JSON = JSON.stringify({ id: 'cmpl-0', object: 'text_completion', created: 0, model: 'bare', choices: [{ index: 0, text: ' We start from what the question gives', logprobs: null, finish_reason: 'length', stop_reason: null }], usage: { prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 } });
+
+/** A node:http server answering COMPLETION_JSON (no framework): the floor the comparisons start from. */
+export const BARE_SERVER = `
+import http from 'node:http';
+const body = ${JSON.stringify(COMPLETION_JSON)};
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (d) => chunks.push(d));
+  req.on('end', () => {
+    JSON.parse(Buffer.concat(chunks).toString() || '{}');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+export interface ScriptProc {
+  child: Child;
+  port: number;
+  url: string;
+}
+
+/** Run `source` (which listens on process.argv[1] and prints "ready") on a free loopback port. */
+export async function startScript(name: string, source: string, args: string[] = [], nodeArgs: string[] = []): Promise<ScriptProc> {
+  const port = await freePort();
+  const child = spawnNode(name, [...nodeArgs, '--input-type=module', '-e', source, String(port), ...args]);
+  await waitForOutput(child, /ready/, 10_000);
+  return { child, port, url: `http://127.0.0.1:${port}` };
+}
+
 export interface RouterProc {
   child: Child;
   url: string;

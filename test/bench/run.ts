@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { buildVerificationPrompt, VERIFY_STOP } from '../../router/verify/prompt.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
 import { cannon, pacedLoad, summarize, type CannonSummary, type LatencySummary, type PacedResult } from './load.js';
-import { machineInfo, type MachineInfo } from './machine.js';
+import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 import {
-  CLI, cpuSeconds, installExitHandlers, machineCpuSeconds, selfCpuSeconds, spawnNode, startRouter, startSim,
-  stopAll, stopChild, tempDir, waitForOutput, freePort, type RouterProc, type Sim,
+  BARE_SERVER, CLI, cpuSeconds, installExitHandlers, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
+  stopAll, stopChild, tempDir, type RouterProc, type Sim,
 } from './procs.js';
 import { renderMarkdown } from './report.js';
 import { runPinnedDecisionBench } from './decision-latency.js';
@@ -359,24 +359,8 @@ export interface ContextRun {
   cpu: CpuUse;
 }
 
-// A fixed completion-sized JSON answer, and a proxy that parses, calls the upstream `calls` times in a row
-// (keep-alive), and serializes: the least any JSON router in Node does per request, with no framework.
-const BARE_SERVER = `
-import http from 'node:http';
-const body = JSON.stringify({ id: 'cmpl-0', object: 'text_completion', created: 0, model: 'bare', choices: [{ index: 0, text: ' We start from what the question gives', logprobs: null, finish_reason: 'length', stop_reason: null }], usage: { prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 } });
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (d) => chunks.push(d));
-  req.on('end', () => {
-    JSON.parse(Buffer.concat(chunks).toString() || '{}');
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  });
-});
-server.keepAliveTimeout = 65000;
-server.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));
-process.on('SIGTERM', () => process.exit(0));
-`;
+// A proxy that parses, calls the upstream (BARE_SERVER) `calls` times in a row (keep-alive), and serializes:
+// the least any JSON router in Node does per request, with no framework.
 const BARE_PROXY = `
 import http from 'node:http';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
@@ -438,31 +422,27 @@ async function context(s: Settings, sim: Sim): Promise<ContextRun[]> {
   });
   await one('simulator alone: verification', 'the router\'s verification call: few-shot prompt, n=8, max_tokens 250', sim.url, verifyBody, 64, simProcs);
 
-  const barePort = await freePort();
-  const bare = spawnNode('bare server', ['--input-type=module', '-e', BARE_SERVER, String(barePort)]);
-  await waitForOutput(bare, /ready/, 10_000);
+  const bare = await startScript('bare server', BARE_SERVER);
   const plain = JSON.stringify({ model: 'bare', prompt: ANSWER_PROMPT, max_tokens: 8 });
   try {
-    await one('bare node:http server', 'node:http server answering a fixed completion JSON (no framework): the machine\'s ceiling', `http://127.0.0.1:${barePort}`, plain, 64, { server: bare.pid });
+    await one('bare node:http server', 'node:http server answering a fixed completion JSON (no framework): the machine\'s ceiling', bare.url, plain, 64, { server: bare.child.pid });
     for (const calls of [1, 2]) {
-      const port = await freePort();
-      const proxy = spawnNode(`bare proxy x${calls}`, ['--input-type=module', '-e', BARE_PROXY, String(port), String(barePort), String(calls)]);
-      await waitForOutput(proxy, /ready/, 10_000);
+      const proxy = await startScript(`bare proxy x${calls}`, BARE_PROXY, [String(bare.port), String(calls)]);
       try {
         await one(
           `bare node:http proxy, ${calls} upstream call${calls > 1 ? 's' : ''}`,
           `node:http proxy (JSON parse, ${calls} keep-alive upstream POST${calls > 1 ? 's in a row' : ''}, serialize; no framework) in front of the bare server`,
-          `http://127.0.0.1:${port}`,
+          proxy.url,
           plain,
           64,
-          { proxy: proxy.pid, server: bare.pid },
+          { proxy: proxy.child.pid, server: bare.child.pid },
         );
       } finally {
-        await stopChild(proxy);
+        await stopChild(proxy.child);
       }
     }
   } finally {
-    await stopChild(bare);
+    await stopChild(bare.child);
   }
   return runs;
 }
@@ -569,7 +549,7 @@ async function main(): Promise<void> {
   installExitHandlers();
   const started = Date.now();
   const machine = machineInfo();
-  console.log(`tiermix router benchmark${s.quick ? ' (quick)' : ''}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
+  console.log(`tiermix router benchmark${s.quick ? ' (quick)' : ''}: ${describeMachine(machine)}, load average ${machine.loadAverageAtStart.join(' ')}`);
   console.log('Upstreams are tiermix SIMULATORS (zero latency), not vLLM.');
   const quiet = await waitForQuiet(s.waitQuietSeconds);
 
@@ -646,7 +626,7 @@ async function main(): Promise<void> {
 if (process.env.NODE_TEST_CONTEXT) {
   // Loaded by `node --test dist/test/` because it sits under test/: the benchmark is run by `make bench` only.
   console.log('test/bench/run.js: benchmark, not a test; run it with make bench');
-} else {
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main()
     .catch((err: unknown) => {
       console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

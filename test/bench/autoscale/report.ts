@@ -1,6 +1,6 @@
 // The autoscaling benchmark report as Markdown (docs/benchmarks/autoscaling-<date>.md): tables and parameters
 // here, the verdicts and the reading of the results in analysis.ts; everything from the run's numbers.
-import type { MachineInfo } from '../machine.js';
+import { describeMachine, type MachineInfo } from '../machine.js';
 import { analysisSection, verdictSection } from './analysis.js';
 import { f, find, int, pct, signed, table } from './format.js';
 import type { LearnedTier } from './policies.js';
@@ -195,7 +195,7 @@ export function renderReport(input: ReportInput): string {
     'the vLLM replicas would export. Deterministic from the seed: rerunning gives the same numbers on any machine. Every',
     'table, verdict and sentence of the analysis below is generated from this run by test/bench/autoscale/{report,analysis}.ts.',
     '',
-    `Command: \`node dist/test/bench/autoscale/run.js${p.quick ? ' --quick' : ''} --seed ${p.seed}\` (or \`make bench\`). Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average at start ${m.loadAverageAtStart.join(' / ')} (the machine was shared; only the wall time depends on it): ${f(input.wallSeconds, 0)} s.`,
+    `Command: \`node dist/test/bench/autoscale/run.js${p.quick ? ' --quick' : ''} --seed ${p.seed}\` (or \`make bench\`). Machine: ${describeMachine(m)}, ${m.memoryGiB} GiB, ${m.os}; load average at start ${m.loadAverageAtStart.join(' / ')} (the machine was shared; only the wall time depends on it): ${f(input.wallSeconds, 0)} s.`,
     '',
     verdictSection(input.results, p),
     '## GPU-seconds and ratios',

@@ -6,6 +6,7 @@
 // this run's numbers) and .json, and prints the Markdown.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_TIERMIX_SETTINGS, KUBEAI_DEFAULTS } from '../../../controller/autoscale/index.js';
 import { machineInfo } from '../machine.js';
 import { loadPaths } from './paths.js';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const quick = flag('--quick');
   const traceNames = (option('--traces') ?? 'steady,diurnal,bursty').split(',') as TraceName[];
   const traceSettings: TraceSettings = quick ? { ...DEFAULT_TRACES, steadyHours: 0.5, diurnalHours: 4, burstyHours: 2 } : DEFAULT_TRACES;
-  const outDir = option('--out') ?? join(process.cwd(), 'docs', 'benchmarks');
+  const outDir = option('--out') ?? fileURLToPath(new URL('../../../../docs/benchmarks/', import.meta.url));
   const machine = machineInfo();
   const started = Date.now();
   console.error('SIMULATION: trace-driven autoscaling benchmark (no GPU, no vLLM, no Kubernetes); loading the routing paths...');
@@ -97,7 +98,13 @@ async function main(): Promise<void> {
   console.error(`wrote ${base}.md and ${base}.json`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// `node --test dist/test/` (make test) loads every file under dist/test/; there this must not run the simulation
+// (2 min) nor overwrite the dated report.
+if (process.env.NODE_TEST_CONTEXT) {
+  console.log('test/bench/autoscale/run.js: benchmark, not a test; run it with make bench');
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

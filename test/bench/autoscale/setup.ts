@@ -50,9 +50,6 @@ export function replicasFor(rate: number, paths: PathSet): number[] {
 }
 
 
-/** Targets (in-flight per replica) of the equal-SLO sweep, besides the default 8. */
-export const SWEEP_TARGETS = [5, 6, 12];
-
 export function withTarget(target: number): SimSettings {
   return { ...SETTINGS, scaling: SCALING.map((x) => ({ ...x, targetInFlightPerReplica: target })) };
 }

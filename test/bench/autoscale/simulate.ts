@@ -105,6 +105,8 @@ interface Req {
   waitByTier: number[];
 }
 
+// Not load.ts summarize: the report needs p95, and its committed figures were computed with this rank
+// (floor(q n), one above nearest rank when q n is whole); changing it would change the deterministic numbers.
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
