@@ -126,7 +126,8 @@ export async function executeCascade(
     for (;;) {
       const tierName = config.tiers[ask.tier]!.name;
       // A tier with no replica: held until one appears (a newer state's client), else the nearest warm tier.
-      const got = await access.get(ask.tier, lastAsked);
+      let got = access.get(ask.tier, lastAsked);
+      if (got instanceof Promise) got = await got;
       if (got.kind === 'cold') {
         if (!coldTiers.includes(tierName)) coldTiers.push(tierName);
         const held = got.heldSeconds > 0 ? ` after holding ${got.heldSeconds.toFixed(1)}s` : '';

@@ -64,10 +64,16 @@ export class TierAccess {
     return this.source?.latest(tier.name);
   }
 
-  /** Tier `index`, holding for it when it has no endpoint; `floor`: tiers at or below it are no fallback. */
-  async get(index: number, floor = -1): Promise<Access> {
+  /**
+   * Tier `index`, holding for it when it has no endpoint; `floor`: tiers at or below it are no fallback. A tier with
+   * endpoints (nearly every call) is answered at once, not through a promise: the request path awaits only a hold.
+   */
+  get(index: number, floor = -1): Access | Promise<Access> {
     const ready = this.warm(index);
-    if (ready) return { kind: 'ready', index, ready, heldSeconds: 0 };
+    return ready ? { kind: 'ready', index, ready, heldSeconds: 0 } : this.getCold(index, floor);
+  }
+
+  private async getCold(index: number, floor: number): Promise<Access> {
     const name = this.runtime.config.tiers[index]!.name;
     let heldSeconds = 0;
     if (this.source && !this.cold.has(index) && this.holdSeconds > 0) {
@@ -84,11 +90,6 @@ export class TierAccess {
     this.cold.add(index);
     const warm = this.runtime.config.tiers.map((_, i) => this.warm(i) !== undefined);
     return { kind: 'cold', index, fallback: nearestWarmTier(warm, index, floor, this.cold), heldSeconds };
-  }
-
-  /** Seconds this request was held, over all tiers. */
-  heldSeconds(): number {
-    return this.holds.reduce((s, h) => s + h.seconds, 0);
   }
 
   /** The error for a tier with no replica and no warm tier to serve instead. */

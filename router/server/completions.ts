@@ -6,7 +6,7 @@ import { parseChatRequest, parseCompletionRequest, type ApiKind } from '../api/r
 import { executeCascade, type CascadeOutcome, type CascadeRuntime } from '../cascade/execute.js';
 import { chatQuery, completionQuery } from '../cascade/query.js';
 import { sseFramesFromResponse } from '../cascade/sse-replay.js';
-import { TierAccess, type HoldRecord, type TierSource } from '../cascade/tier-access.js';
+import { TierAccess, type HoldRecord, type ReadyTier, type TierSource } from '../cascade/tier-access.js';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { UpstreamPath } from '../upstream/types.js';
 import type { RequestLabels } from './errors-middleware.js';
@@ -14,6 +14,7 @@ import { SseUsageTap } from './sse-usage.js';
 import type { RouterState, TierEntry } from './state.js';
 
 const PATHS: Record<ApiKind, UpstreamPath> = { chat: '/v1/chat/completions', completion: '/v1/completions' };
+const NONE: readonly string[] = [];
 
 export const formatConfidence = (c: number | null) => (c === null ? 'none' : c.toFixed(3));
 export const formatGpuSeconds = (s: number) => s.toFixed(6);
@@ -51,9 +52,12 @@ export function completionsHandler(kind: ApiKind, getState: () => RouterState, m
   };
 }
 
-/** Headers and the body's `scale_from_zero` field for a request that was held or served by a warm tier instead. */
-function scaleFromZeroReport(res: Response, holds: readonly HoldRecord[], coldTiers: readonly string[]): Record<string, unknown> {
-  if (holds.length === 0 && coldTiers.length === 0) return {};
+/**
+ * Headers and the body's `scale_from_zero` field for a request that was held or served by a warm tier instead;
+ * undefined (nothing to spread) for the usual request.
+ */
+function scaleFromZeroReport(res: Response, holds: readonly HoldRecord[], coldTiers: readonly string[]): Record<string, unknown> | undefined {
+  if (holds.length === 0 && coldTiers.length === 0) return undefined;
   const heldSeconds = holds.reduce((s, h) => s + h.seconds, 0);
   if (holds.length > 0) res.setHeader('x-tiermix-held-seconds', heldSeconds.toFixed(3));
   if (coldTiers.length > 0) res.setHeader('x-tiermix-fallback-from', coldTiers.join(','));
@@ -148,20 +152,22 @@ async function pinned(
   const signal = clientGone(res);
   // A tier with no replica: hold the request until one appears, else a warm tier of the cascade serves it.
   const access = new TierAccess(asked.cascade, holds, state.config.scaleFromZero.holdSeconds, signal);
-  const got = await access.get(asked.index);
-  let target = got.kind === 'ready' ? got.ready : undefined;
+  let got = access.get(asked.index);
+  if (got instanceof Promise) got = await got;
+  let target: ReadyTier;
   let reason = 'pinned to this tier';
-  if (got.kind === 'cold') {
+  if (got.kind === 'ready') target = got.ready;
+  else {
     if (got.fallback < 0) throw access.noReplica(asked.index, got.heldSeconds);
     target = access.warm(got.fallback)!;
     const held = got.heldSeconds > 0 ? ` after holding ${got.heldSeconds.toFixed(1)}s` : '';
     reason = `pinned to ${asked.tier.name}, which has no replica${held}; served by warm tier ${target.tier.name}`;
   }
-  const { tier, client } = target!;
+  const { tier, client } = target;
   const labels = { cascade, tier: tier.name, mode: 'pinned' } satisfies RequestLabels;
   res.locals.tiermix = labels;
   const body = { ...rawBody, model: tier.model };
-  const report = scaleFromZeroReport(res, access.holds, got.kind === 'cold' ? [asked.tier.name] : []);
+  const report = scaleFromZeroReport(res, access.holds, got.kind === 'cold' ? [asked.tier.name] : NONE);
   res.setHeader('x-tiermix-cascade', labels.cascade);
   res.setHeader('x-tiermix-tier', tier.name);
   res.setHeader('x-tiermix-confidence', 'none');

@@ -3,9 +3,9 @@
 // express gives every request and response its own prototype (Object.setPrototypeOf(req, app.request),
 // the same for res) when it starts handling them. Under load that change costs the garbage collector
 // dearly: with a small express app at 500 req/s, most of each request's objects survive the next
-// scavenge (about 2.6 MB promoted per scavenge, 4.8 ms pauses, and mark-compacts later to free that
-// garbage), against a few KB and 0.5 ms when the objects already have those prototypes
-// (`make bench`, part E: docs/benchmarks/express-gc-*.md). node:http lets a server construct its requests
+// scavenge (about 2.4 MiB promoted per scavenge, 5 ms pauses, and mark-compacts later to free that
+// garbage), against about 3 KiB and 0.5 ms when the objects already have those prototypes
+// (`make bench`, part E: docs/benchmarks/express-gc-2026-11-22.md). node:http lets a server construct its requests
 // and responses from constructors we pass, so we construct them with app.request and app.response as
 // their prototypes; express's own call then changes nothing.
 import http from 'node:http';
@@ -15,8 +15,9 @@ import type { Express } from 'express';
 function constructorWithPrototype<C extends abstract new (...args: never) => object>(base: C, prototype: object): C {
   const callable = base as unknown as (this: object, ...args: unknown[]) => void;
   // node's IncomingMessage and ServerResponse are plain functions (Node 20 to 24): call them on `this`
-  // as node's own subclasses do. Reflect.construct would work for classes too, but measured 5x the
-  // promoted bytes of a plain call, so it is only the fallback for a Node where they became classes.
+  // as node's own subclasses do. Reflect.construct would work for classes too, but in scratch runs it
+  // still promoted 300-430 KB per scavenge (docs/benchmarks/profiling-2026-11-22.md, not part of
+  // `make bench`), so it is only the fallback for a Node where they became classes.
   const ctor = /^class\b/.test(Function.prototype.toString.call(base))
     ? function (this: unknown, ...args: unknown[]): object {
         return Reflect.construct(base as unknown as new (...a: unknown[]) => object, args, ctor);

@@ -52,8 +52,11 @@ class ThresholdRouting implements CascadeRouting {
   }
 }
 
-/** A budget-held lambda reaches the policy rounded to steps of 2% (log scale), for the same reason. */
-export const LAMBDA_STEP = 0.02;
+/**
+ * A budget-held lambda reaches the policy rounded to steps of 2% (log scale): the policy keys its solvers and root
+ * plans on lambda, so a controller that moves it a little after every request would otherwise leave no tree reusable.
+ */
+const LAMBDA_STEP = 0.02;
 export const quantiseLambda = (l: number) => (l > 0 ? Math.exp(Math.round(Math.log(l) / LAMBDA_STEP) * LAMBDA_STEP) : 0);
 
 export class PomdpRouting implements CascadeRouting {

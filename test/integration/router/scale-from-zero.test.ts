@@ -47,6 +47,17 @@ function writeConfig(file: string, config: RouterConfig) {
 
 const ask = [{ role: 'user' as const, content: 'What is the capital of Peru?' }];
 
+/** A stack whose `cold` tiers have no endpoints (hold budget `holdSeconds`), closed after `body`. */
+async function withColdStack(cold: string[], holdSeconds: number, body: (stack: Stack) => Promise<void>): Promise<void> {
+  const stack = await startStack();
+  try {
+    await stack.router.reload(withCold(stack.config, cold, holdSeconds));
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
 describe('scale from zero', () => {
   it('a routed request for a tier with no endpoints is held, counted in flight, and served once a reload brings an endpoint', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tiermix-sfz-')), 'router.yaml');
@@ -98,10 +109,8 @@ describe('scale from zero', () => {
     }
   });
 
-  it('a pinned request is released by reload() itself, on the new state\'s client', async () => {
-    const stack = await startStack();
-    try {
-      await stack.router.reload(withCold(stack.config, ['llama-2-70b'], 10));
+  it('a pinned request is released by reload() itself, on the new state\'s client', () =>
+    withColdStack(['llama-2-70b'], 10, async (stack) => {
       const pending = stack.openai.completions.create({ model: 'llama-2-70b', prompt: 'Say hi', max_tokens: 4 }).withResponse();
       await until(() => stack.router.holds.heldCounts().get('llama-2-70b') === 1);
       const t0 = performance.now();
@@ -113,15 +122,10 @@ describe('scale from zero', () => {
       const served = await (await fetch(`${sim.url}/metrics`)).text();
       assert.match(served, /vllm:request_success_total\{[^}]*\} [1-9]/, 'the 70B replica served it');
       console.log(`# pinned hold: reload() -> answer ${ms.toFixed(1)} ms (one 70B call, simulated x0.01)`);
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('when the hold expires, the nearest warm tier serves it and the response says so', async () => {
-    const stack = await startStack();
-    try {
-      await stack.router.reload(withCold(stack.config, ['llama-2-70b'], 0.6));
+  it('when the hold expires, the nearest warm tier serves it and the response says so', () =>
+    withColdStack(['llama-2-70b'], 0.6, async (stack) => {
       // Pinned to the cold top tier: the largest warm tier below serves it.
       const t0 = Date.now();
       const { data, response } = await stack.openai.chat.completions.create({ model: 'llama-2-70b', messages: ask, max_tokens: 8 }).withResponse();
@@ -146,15 +150,10 @@ describe('scale from zero', () => {
       assert.deepEqual(r.scale_from_zero!.holds.map((h) => [h.tier, h.outcome]), [['mistral-7b', 'expired']]);
       const expired = await metric(stack, 'tiermix_hold_seconds_count', 'mistral-7b');
       assert.equal(expired, 1);
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('a client that disconnects while held is released at once', async () => {
-    const stack = await startStack();
-    try {
-      await stack.router.reload(withCold(stack.config, ['llama-2-70b'], 30));
+  it('a client that disconnects while held is released at once', () =>
+    withColdStack(['llama-2-70b'], 30, async (stack) => {
       const ac = new AbortController();
       const pending = stack.openai.completions.create({ model: 'llama-2-70b', prompt: 'hi', max_tokens: 4 }, { signal: ac.signal });
       await until(() => stack.router.holds.heldCounts().get('llama-2-70b') === 1);
@@ -167,15 +166,10 @@ describe('scale from zero', () => {
       const text = await (await fetch(`${stack.router.url}/metrics`)).text();
       assert.match(text, /tiermix_hold_seconds_count\{tier="llama-2-70b",outcome="aborted"\} 1/);
       console.log(`# client gone while held: released ${releasedMs} ms after the abort`);
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('no tier has a replica: an OpenAI-shaped 503 after the hold', async () => {
-    const stack = await startStack();
-    try {
-      await stack.router.reload(withCold(stack.config, ['mistral-7b', 'llama-2-13b', 'llama-2-70b'], 0.2));
+  it('no tier has a replica: an OpenAI-shaped 503 after the hold', () =>
+    withColdStack(['mistral-7b', 'llama-2-13b', 'llama-2-70b'], 0.2, async (stack) => {
       await assert.rejects(stack.openai.completions.create({ model: 'ladder', prompt: 'hi', max_tokens: 4 }), (e: unknown) => {
         assert.ok(e instanceof OpenAI.APIError);
         assert.equal(e.status, 503);
@@ -183,8 +177,5 @@ describe('scale from zero', () => {
         assert.match(e.message, /Tier mistral-7b has no replica \(held 0\.\ds for one to start\), and no other tier of cascade ladder has one/);
         return true;
       });
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 });
