@@ -58,9 +58,12 @@ export async function loadSetup(opts: SetupOptions): Promise<EvalSetup> {
   const dataFile = dataFilePath(opts.data);
   const loaded = await loadEvalRows(dataFile, opts.tiers);
   const { models } = loaded;
-  const rows = applySplit(loaded.rows, opts.split ?? ID_SPLIT);
-  const testKeys = new Set(rows.filter((r) => r.test).map((r) => r.key));
-  const isTest = (id: unknown) => testKeys.has(typeof id === 'number' ? String(id) : String(id ?? ''));
+  const split = opts.split ?? ID_SPLIT;
+  const rows = applySplit(loaded.rows, split);
+  // Output lengths are measured on train rows only: by the id rule, or (held-out categories) on the rows known to be
+  // train; an output whose id is not in the data has no category, so it is not counted as train.
+  const trainKeys = new Set(rows.filter((r) => !r.test).map((r) => r.key));
+  const isTest = split.kind === 'id' ? undefined : (id: unknown) => !trainKeys.has(splitOfId(id).key);
   if (opts.gpus && opts.gpus.length !== models.length) throw new DataError(`--gpus lists ${opts.gpus.length} values for ${models.length} tiers`);
   if (opts.answerTokens && opts.answerTokens.length !== models.length) {
     throw new DataError(`--answer-tokens lists ${opts.answerTokens.length} values for ${models.length} tiers`);

@@ -5,6 +5,7 @@ import type { Evaluation } from './evaluate.js';
 import type { AbsentFamily } from './family.js';
 import { observationCounts, verifierLabel, type ObservationSource, type ObservedRow, type VerifierMode } from './observe.js';
 import type { FamilyResult, FamilySet, RunResult } from './run.js';
+import { describeSplit, ID_SPLIT } from './split.js';
 
 export interface EscalationJson {
   /** Share of requests that asked more than one tier. */
@@ -115,7 +116,7 @@ export function buildReport(x: ReportInput): EvalReport {
   const counts = observationCounts(test, names.length);
   return {
     split: 'test',
-    splitRule: x.splitRule ?? 'train: id % 5 != 0; test: id % 5 == 0',
+    splitRule: x.splitRule ?? describeSplit(ID_SPLIT),
     classifier: x.classifier ?? null,
     n: x.run.testN,
     verifier: verifierLabel(x.mode),
