@@ -15,7 +15,7 @@
 // verifications): square-root staffing, so replicas with more room run relatively fuller.
 import { addPoint, decaySums, emptySums, fitLatency, itlAt, settledBatch, type LatencyLine } from './latency-model.js';
 import type { CapacityState, TierInput } from './types.js';
-import { mean, pushSample } from './window.js';
+import { mean, pushSample, since } from './window.js';
 
 export interface CapacitySettings {
   /** Headroom: this many standard deviations of the running sequences above the settled mean. */
@@ -61,7 +61,7 @@ export function dispersionIndex(state: CapacityState): number {
   return (state.dispersion.dev2 + PRIOR_DISPERSION_WEIGHT) / (state.dispersion.mean + PRIOR_DISPERSION_WEIGHT);
 }
 
-export function emptyCapacityState(nowMs: number): CapacityState {
+function emptyCapacityState(nowMs: number): CapacityState {
   return { latency: emptySums(), saturation: { w: 0, sum: 0 }, kvSeqs: { w: 0, sum: 0 }, seqsPerCall: { seqs: 0, calls: 0 }, dispersion: { dev2: 0, mean: 0 }, slots: [], perReplica: [], last: {}, lastQueueAtMs: null, atMs: nowMs };
 }
 
@@ -104,7 +104,7 @@ export function observeEngines(prev: CapacityState | undefined, t: TierInput, no
   // today's replicas, so that a change in replicas is no deviation): with calls balanced by count, a replica
   // that drew several n = 8 verifications runs far fuller than the mean.
   const slots = pushSample(base.slots, running, nowMs, keepMs);
-  const recent = mean(slots.filter((x) => x.atMs >= nowMs - DISPERSION_REFERENCE_MS)) / engines.length;
+  const recent = mean(since(slots, nowMs - DISPERSION_REFERENCE_MS)) / engines.length;
   if (waiting === 0 && recent > 0) {
     for (const e of engines) dispersion.dev2 += (e.running - recent) ** 2;
     dispersion.mean += recent * engines.length;
@@ -136,7 +136,7 @@ export function seqsPerCall(state: CapacityState): number | null {
 
 /** Mean running sequences since `fromMs` (null = no reading in that window). */
 export function meanRunning(state: CapacityState, fromMs: number): number | null {
-  const xs = state.slots.filter((x) => x.atMs >= fromMs);
+  const xs = since(state.slots, fromMs);
   return xs.length === 0 ? null : mean(xs);
 }
 
@@ -173,7 +173,7 @@ export function planByCapacity(a: { demandCalls: number; state: CapacityState; t
   if (!cap || perCall === null || state.slots.length === 0) return null;
   const demand = a.demandCalls * perCall;
   const line = latencyLine(state, cap.seqs, s);
-  const batchNow = mean(state.perReplica.filter((x) => x.atMs >= a.batchFromMs));
+  const batchNow = mean(since(state.perReplica, a.batchFromMs));
   const spread = dispersionIndex(state);
   const usable = s.maxUtilisation * cap.seqs;
   const latencyBound = s.maxSlowdown !== undefined && line.c > 0 ? (s.maxSlowdown * itlAt(line, 1) - line.a) / line.c : Infinity;

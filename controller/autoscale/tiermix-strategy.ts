@@ -19,7 +19,7 @@ import { allocateUnderCap, DEFAULT_CAP_SETTINGS, nextCostMultiplier, type CapSet
 import { DEFAULT_FLOW_SETTINGS, estimateFlow, expectedLoad, pushCounters, type FlowSettings, type Inflow } from './flow.js';
 import type { CapacityState, CascadeInput, CascadeState, CounterSnapshot, RoutingCostSignal, ScalingDecision, ScalingStrategy, TierInput, TierState } from './types.js';
 import { observeColdStart, stabilise } from './stabilise.js';
-import { mean, pushSample, type Sample } from './window.js';
+import { mean, pushSample, since, type Sample } from './window.js';
 
 export interface TiermixSettings {
   /** Window of the in-flight moving average. */
@@ -70,7 +70,6 @@ export function initialCascadeState(): CascadeState {
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const clamp = (x: number, t: TierInput) => Math.min(t.max, Math.max(t.min, x));
-const since = (samples: readonly Sample[], fromMs: number) => samples.filter((x) => x.atMs >= fromMs);
 
 /** A tier's own load this tick, before the cascade's inflow is added. */
 interface TierLoad {
@@ -78,6 +77,8 @@ interface TierLoad {
   waiting: Sample[];
   serviceS: number | null;
   capacity: CapacityState | undefined;
+  /** Sized by the capacity model this tick: capacity sizing applies to the tier and its engines answered. */
+  engineSized: boolean;
   /** The burst estimate was taken (its service time belongs to the short window's batch sizes). */
   burst: boolean;
   /** null = no reading at all yet. */
@@ -92,13 +93,14 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
   const serviceS = prev?.serviceS ?? null;
   const sizing = s.capacitySizing && !t.targetExplicit;
   const capacity = sizing && (t.engines || prev?.capacity) ? observeEngines(prev?.capacity, t, nowMs, keepMs, s.capacity) : prev?.capacity;
-  if (samples.length === 0) return { samples, waiting, serviceS, capacity, burst: false, own: null, text: '' };
+  const engineSized = sizing && capacity !== undefined && (t.engines?.length ?? 0) > 0;
+  if (samples.length === 0) return { samples, waiting, serviceS, capacity, engineSized, burst: false, own: null, text: '' };
   const from = nowMs - s.averageWindowSeconds * 1000;
   let avg = mean(since(samples, from));
   let text = `in-flight ${f1(avg)} (${s.averageWindowSeconds}s avg${t.inFlight === null ? ', no new reading' : ''})`;
   // With engine readings, the load is what runs in the vLLM batches: queued calls are a backlog (sized by
   // the burst estimate below), and an average over a queue that has drained would keep the tier large.
-  const perCall = sizing && capacity && t.engines && t.engines.length > 0 && capacityOf(capacity, t.maxNumSeqs) ? seqsPerCall(capacity) : null;
+  const perCall = engineSized && capacityOf(capacity!, t.maxNumSeqs) ? seqsPerCall(capacity!) : null;
   const running = perCall !== null ? meanRunning(capacity!, from) : null;
   const byCapacity = perCall !== null && running !== null;
   if (byCapacity) {
@@ -143,7 +145,7 @@ function tierLoad(t: TierInput, k: number, prev: TierState | undefined, history:
     own = t.current * t.targetInFlightPerReplica;
     text += `; ${t.current - t.ready} replicas still loading, no rate measured yet: held at ${t.current}`;
   }
-  return { samples, waiting, serviceS: est?.serviceS ?? serviceS, capacity, burst: isBurst, own, text };
+  return { samples, waiting, serviceS: est?.serviceS ?? serviceS, capacity, engineSized, burst: isBurst, own, text };
 }
 
 interface TierStep {
@@ -169,7 +171,7 @@ function stepTier(t: TierInput, load: TierLoad, expected: number, inflow: number
   if (inflow > own) why += `, pre-scaled to ${f1(inflow)} expected from ${inflowText(parts, tiers)}`;
   const inFlight = t.inFlight ?? 0;
   const plan =
-    s.capacitySizing && !t.targetExplicit && load.capacity && t.engines && t.engines.length > 0
+    load.engineSized && load.capacity
       ? planByCapacity({
           demandCalls: expected,
           state: load.capacity,
@@ -220,7 +222,7 @@ function queuedSince(loads: readonly TierLoad[], fromMs: number): boolean[] {
 }
 
 /** One tick of the tiermix strategy for one cascade. */
-export function decideCascade(input: CascadeInput, state: CascadeState, nowMs: number, s: TiermixSettings = DEFAULT_TIERMIX_SETTINGS) {
+function decideCascade(input: CascadeInput, state: CascadeState, nowMs: number, s: TiermixSettings = DEFAULT_TIERMIX_SETTINGS) {
   const counterHistory = input.counters ? pushCounters(state.counterHistory, input.counters, nowMs, { ...s.flow, windowSeconds: Math.max(s.flow.windowSeconds, s.burstWindowSeconds) }) : state.counterHistory;
   const loads = input.tiers.map((t, k) => tierLoad(t, k, state.tiers[t.name], counterHistory, nowMs, s));
   const flow = estimateFlow(counterHistory, state.flow, s.flow, queuedSince(loads, nowMs - s.flow.windowSeconds * 1000));

@@ -28,6 +28,9 @@ export function pushSampleCoveringWindow(samples: readonly Sample[], value: numb
   return all.slice(from);
 }
 
+/** The samples taken at or after `fromMs`. */
+export const since = (samples: readonly Sample[], fromMs: number): Sample[] => samples.filter((x) => x.atMs >= fromMs);
+
 /** Plain mean of the samples (ticks are regular); 0 for none. */
 export function mean(samples: readonly Sample[]): number {
   return samples.length === 0 ? 0 : samples.reduce((s, x) => s + x.value, 0) / samples.length;

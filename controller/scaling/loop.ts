@@ -5,12 +5,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { CascadeTierSpec, ModelCascade } from '../api/types.js';
 import { initialCascadeState, tierInput, tiermixStrategy, type CascadeState, type RoutingCostSignal, type ScalingStrategy } from '../autoscale/index.js';
 import type { CascadeKey, ScalingDecision, ScalingSource } from '../runtime/hooks.js';
-import { cascadeCounters, type ScrapeResult } from '../signals/index.js';
+import { cascadeCounters, scrapeEngines, type ScrapeResult } from '../signals/index.js';
 import type { EngineReading } from '../autoscale/types.js';
-import { scrapeEngines } from '../signals/scraper.js';
 import type { GpuSecondsMeter } from './meter-source.js';
 import { cascadeKey } from '../plan/names.js';
-import { routerCascadeNames } from '../plan/router-config.js';
+import { readyEndpoints, routerCascadeNames } from '../plan/router-config.js';
+import type { ObservedTier } from '../plan/types.js';
 
 /** One cascade as the loop needs it at a tick. */
 export interface ScaledCascade {
@@ -188,9 +188,27 @@ export class AutoscalerLoop implements ScalingSource {
 /**
  * The router's tier names of each cascade, index-aligned with spec.tiers, as controller/plan/router-config.ts
  * writes them: "<router cascade name>/<tier>" (the cascade name from the planner's routerCascadeNames). Pass the
- * same cascades the router configuration is built from (a unit test checks this against buildRouterConfig).
+ * same cascades the router configuration is built from, i.e. the valid ones: a name is namespace-qualified only when
+ * two of them share it (a unit test checks this against buildRouterConfig).
  */
 export function routerTierNames(cascades: readonly ModelCascade[]): Map<CascadeKey, string[]> {
   const names = routerCascadeNames(cascades);
   return new Map(cascades.map((mc) => [cascadeKey(mc), mc.spec.tiers.map((t) => `${names.get(cascadeKey(mc))}/${t.name}`)]));
+}
+
+/** Replicas asked for (the Deployment's spec) and Ready per tier, from the runtime's observed tiers (ScaledCascade.observed). */
+export function observedReplicas(tiers: readonly ObservedTier[]): Record<string, { current: number; ready: number }> {
+  const out: Record<string, { current: number; ready: number }> = {};
+  for (const t of tiers) {
+    const ready = readyEndpoints(t.pods).length;
+    out[t.name] = { current: t.deployment?.spec?.replicas ?? t.pods.length, ready: t.deployment?.status?.readyReplicas ?? ready };
+  }
+  return out;
+}
+
+/** vLLM /metrics URLs of each tier's Ready pods (ScaledCascade.vllmMetricsUrls: the engine readings). */
+export function vllmMetricsUrls(tiers: readonly ObservedTier[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const t of tiers) out[t.name] = readyEndpoints(t.pods).map((u) => `${u}/metrics`);
+  return out;
 }

@@ -16,18 +16,14 @@ export interface RouterReading {
   upstreamSeconds: Record<string, number>;
   /** tiermix_upstream_request_seconds_count by tier: upstream calls completed. */
   upstreamCalls: Record<string, number>;
-  /** tiermix_gpu_seconds_total by tier (the router's attributed GPU-seconds). */
-  gpuSeconds: Record<string, number>;
   /** tiermix_tier_requests_total by tier (answer and passthrough calls: requests that reached the tier). */
   tierRequests: Record<string, number>;
-  /** tiermix_tier_tokens_total by tier (prompt + completion, all purposes). */
-  tierTokens: Record<string, number>;
 }
 
 export const pairKey = (from: string, to: string): string => `${from}\u0000${to}`;
 
 export function emptyReading(): RouterReading {
-  return { inFlight: {}, escalations: {}, served: {}, pinned: {}, upstreamSeconds: {}, upstreamCalls: {}, gpuSeconds: {}, tierRequests: {}, tierTokens: {} };
+  return { inFlight: {}, escalations: {}, served: {}, pinned: {}, upstreamSeconds: {}, upstreamCalls: {}, tierRequests: {} };
 }
 
 const add = (m: Record<string, number>, k: string | undefined, v: number) => {
@@ -56,14 +52,8 @@ export function readRouter(samples: readonly PromSample[]): RouterReading {
       case 'tiermix_upstream_request_seconds_count':
         add(r.upstreamCalls, l.tier, s.value);
         break;
-      case 'tiermix_gpu_seconds_total':
-        add(r.gpuSeconds, l.tier, s.value);
-        break;
       case 'tiermix_tier_requests_total':
         if (l.purpose === 'answer' || l.purpose === 'passthrough') add(r.tierRequests, l.tier, s.value);
-        break;
-      case 'tiermix_tier_tokens_total':
-        add(r.tierTokens, l.tier, s.value);
         break;
     }
   }
@@ -95,9 +85,4 @@ export function cascadeCounters(r: RouterReading, tiers: readonly string[]): Cas
     ? calls
     : tiers.map((t, k) => (k === 0 ? routed : escalations.reduce((n, row) => n + row[k]!, 0)) + (r.pinned[t] ?? 0));
   return { arrivals, escalations, upstreamSeconds: tiers.map((t) => r.upstreamSeconds[t] ?? 0), upstreamCalls: tiers.map((t) => r.upstreamCalls[t] ?? 0) };
-}
-
-/** vllm:num_requests_waiting summed over one vLLM replica's samples (all engines and models). */
-export function vllmWaiting(samples: readonly PromSample[]): number {
-  return samples.filter((s) => s.name === 'vllm:num_requests_waiting').reduce((n, s) => n + (Number.isFinite(s.value) ? s.value : 0), 0);
 }

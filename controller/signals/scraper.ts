@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { EngineReading } from '../autoscale/types.js';
 import { readEngine } from './engine-reading.js';
 import { parsePrometheusText, type PromSample } from './prom-text.js';
-import { readRouter, sumReadings, vllmWaiting, type RouterReading } from './router-reading.js';
+import { readRouter, sumReadings, type RouterReading } from './router-reading.js';
 
 export interface SourceStatus {
   url: string;
@@ -144,13 +144,6 @@ export class RouterScraper {
     this.kept = kept;
     return result;
   }
-}
-
-/** vllm:num_requests_waiting summed over vLLM replicas' /metrics; null when none answered. */
-export async function scrapeWaiting(metricsUrls: readonly string[], timeoutMs = 2000): Promise<number | null> {
-  const got = await Promise.all(metricsUrls.map((u) => fetchSamples(u, timeoutMs).then(vllmWaiting, () => null)));
-  const ok = got.filter((x): x is number => x !== null);
-  return ok.length === 0 ? null : ok.reduce((s, x) => s + x, 0);
 }
 
 /** Each vLLM replica's engine reading (replicas that do not answer are left out); null when none answered. */

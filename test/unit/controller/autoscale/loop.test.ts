@@ -141,30 +141,6 @@ test("routerTierNames matches the router configuration the planner writes", () =
   assert.deepEqual([...names.values()].sort(), fromConfig);
 });
 
-test('createAutoscaling: the configured router URLs, the planner\'s tier names, decisions keyed by spec tier names', async () => {
-  const { createAutoscaling } = await import('../../../../controller/scaling/index.js');
-  const router = new RouterMetrics({ processMetrics: false });
-  // The router names tiers "<cascade>/<tier>" (controller/plan/router-config.ts).
-  router.upstreamHooks().onInFlight?.('ladder/mistral-7b', 40);
-  router.upstreamHooks().onInFlight?.('ladder/llama-2-70b', 3);
-  const served = await serveRouter(router);
-  try {
-    const mc = cascade();
-    const registry = new Registry();
-    const { loop, meter } = createAutoscaling({ config: { ...config, router: { ...config.router, metricsUrls: [served.url] } }, cascades: () => [mc], registry, now: () => 0 });
-    await loop.tick();
-    const d = loop.desired('default/ladder')!;
-    // mistral-7b: 40 / target 16 -> 3 (max 4); llama-2-13b: 0 -> its min 1; llama-2-70b: 3 / default target 8 -> 1.
-    assert.deepEqual([d['mistral-7b']!.desired, d['llama-2-13b']!.desired, d['llama-2-70b']!.desired], [3, 1, 1]);
-    // One registry (the controller's) carries the autoscaler's and the meter's series.
-    meter.observeInFlight('default/ladder', 'mistral-7b', 40, 0);
-    const names = new Set(parsePrometheusText(await registry.metrics()).map((x) => x.name));
-    for (const n of ['tiermix_autoscaler_desired_replicas', 'tiermix_autoscaler_ticks_total', 'tiermix_gpu_seconds_total']) assert.ok(names.has(n), n);
-  } finally {
-    await served.close();
-  }
-});
-
 test('observedReplicas and vllmMetricsUrls read the runtime\'s observed tiers', async () => {
   const { observedReplicas, vllmMetricsUrls } = await import('../../../../controller/scaling/index.js');
   const { pod, settledDeployment } = await import('../plan/fixtures.js');
