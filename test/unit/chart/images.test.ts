@@ -1,4 +1,4 @@
-// The container images, without a Docker engine (none runs here): the Dockerfiles follow the rules the chart
+// The container images, without a Docker engine (none runs here): the Dockerfile's targets follow the rules the chart
 // relies on (multi-stage, slim Node LTS, non-root numeric USER matching the chart's runAsUser, exec-form
 // entrypoint), the runtime stage's files are enough to start `tiermix router` with the shipped routing model,
 // and everything the compiled code imports at run time is a production dependency (so `npm prune --omit=dev`
@@ -15,55 +15,76 @@ import { waitFor } from '../../k8s/wait.js';
 import { REPO_ROOT, one, render } from './helm.js';
 
 interface Stage {
+  name: string;
   from: string;
   lines: string[];
 }
-function stages(dockerfile: string): Stage[] {
-  const text = readFileSync(join(REPO_ROOT, dockerfile), 'utf8');
+const DOCKERFILE = 'router/Dockerfile';
+function stages(): Stage[] {
+  const text = readFileSync(join(REPO_ROOT, DOCKERFILE), 'utf8');
   const out: Stage[] = [];
   for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
-    const from = /^FROM\s+(\S+)/.exec(line);
-    if (from) out.push({ from: from[1]!, lines: [] });
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?$/i.exec(line);
+    if (from) out.push({ from: from[1]!, name: from[2] ?? '', lines: [] });
     else out.at(-1)?.lines.push(line);
   }
   return out;
 }
+const STAGES = stages();
+const stage = (name: string) => STAGES.find((s) => s.name === name);
+/** A target's base image and its instructions, following `FROM <stage>` back to the first image. */
+function target(name: string): { base: string; lines: string[] } {
+  const s = stage(name);
+  assert.ok(s, `${DOCKERFILE} has a stage named ${name}`);
+  if (!stage(s.from)) return { base: s.from, lines: s.lines };
+  const parent = target(s.from);
+  return { base: parent.base, lines: [...parent.lines, ...s.lines] };
+}
 
 const IMAGES = [
-  { dockerfile: 'router/Dockerfile', command: 'router', suffix: '-router' as const },
-  { dockerfile: 'controller/Dockerfile', command: 'controller', suffix: '-controller' as const },
+  { target: 'router', command: 'router', suffix: '-router' as const },
+  { target: 'controller', command: 'controller', suffix: '-controller' as const },
 ];
 const chart = render();
 
+describe(`${DOCKERFILE}: the build stage both images copy from`, () => {
+  it('builds on the slim Node LTS image', () => {
+    assert.equal(stage('build')?.from, 'node:22-bookworm-slim');
+  });
+
+  it('skips the onnxruntime CUDA download, compiles with tsc, then prunes dev dependencies', () => {
+    const b = stage('build')!.lines;
+    const at = (re: RegExp) => b.findIndex((l) => re.test(l));
+    assert.ok(at(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/) >= 0 && at(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/) < at(/^RUN npm ci\b/));
+    assert.ok(at(/^COPY package\.json package-lock\.json/) < at(/^RUN npm ci\b/), 'dependencies install before sources are copied (layer cache)');
+    assert.ok(at(/^RUN npm ci\b/) < at(/^RUN npx tsc -p tsconfig\.json$/));
+    assert.ok(at(/^RUN npx tsc/) < at(/^RUN npm prune --omit=dev\b/));
+  });
+
+  it('builds the router image when no --target is given (the last stage)', () => {
+    assert.equal(STAGES.at(-1)?.name, 'router');
+  });
+});
+
 for (const image of IMAGES) {
-  describe(image.dockerfile, () => {
-    const [build, runtime] = stages(image.dockerfile);
+  describe(`${DOCKERFILE} --target ${image.target}`, () => {
+    const runtime = target(image.target);
 
-    it('builds in one stage and runs from a second, both on the slim Node LTS image', () => {
-      assert.equal(stages(image.dockerfile).length, 2);
-      assert.match(build!.from, /^node:22-bookworm-slim$/);
-      assert.equal(runtime!.from, 'node:22-bookworm-slim');
-    });
-
-    it('skips the onnxruntime CUDA download, compiles with tsc, then prunes dev dependencies', () => {
-      const b = build!.lines;
-      const at = (re: RegExp) => b.findIndex((l) => re.test(l));
-      assert.ok(at(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/) >= 0 && at(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/) < at(/^RUN npm ci\b/));
-      assert.ok(at(/^COPY package\.json package-lock\.json/) < at(/^RUN npm ci\b/), 'dependencies install before sources are copied (layer cache)');
-      assert.ok(at(/^RUN npm ci\b/) < at(/^RUN npx tsc -p tsconfig\.json$/));
-      assert.ok(at(/^RUN npx tsc/) < at(/^RUN npm prune --omit=dev\b/));
+    it('runs from the slim Node LTS image, with files copied from the build stage only', () => {
+      assert.equal(runtime.base, 'node:22-bookworm-slim');
+      for (const l of runtime.lines.filter((l) => l.startsWith('COPY '))) assert.match(l, /^COPY --from=build /);
     });
 
     it("runs as the numeric non-root user the chart's securityContext names, with an exec-form entrypoint", () => {
-      const user = runtime!.lines.find((l) => l.startsWith('USER '));
+      const user = runtime.lines.find((l) => l.startsWith('USER '));
       assert.equal(user, 'USER 1000:1000');
       const pod = one<{ spec: { template: { spec: { securityContext: { runAsUser: number; runAsGroup: number } } } } }>(chart, 'Deployment', image.suffix);
       assert.equal(pod.spec.template.spec.securityContext.runAsUser, 1000);
       assert.equal(pod.spec.template.spec.securityContext.runAsGroup, 1000);
-      assert.ok(runtime!.lines.includes('ENTRYPOINT ["node", "dist/router/cli/main.js"]'));
-      const cmd = runtime!.lines.find((l) => l.startsWith('CMD '));
+      assert.ok(runtime.lines.includes('ENTRYPOINT ["node", "dist/router/cli/main.js"]'));
+      const cmd = runtime.lines.filter((l) => l.startsWith('CMD ')).at(-1);
       assert.equal((JSON.parse(cmd!.slice(4)) as string[])[0], image.command, 'CMD runs the same subcommand the chart passes');
-      assert.ok(!runtime!.lines.some((l) => /^RUN\b/.test(l)), 'nothing runs in the runtime stage (no shell needed)');
+      assert.ok(!runtime.lines.some((l) => /^RUN\b/.test(l)), 'nothing runs in the runtime stages (no shell needed)');
     });
   });
 }
@@ -74,7 +95,7 @@ describe('the runtime image layout', () => {
 
   it("starts `tiermix router` from the router image's files alone, with the shipped POMDP model (3 tiers)", async () => {
     // Copy what the runtime stage copies (from this repository's build; node_modules linked, not copied).
-    for (const line of stages('router/Dockerfile')[1]!.lines.filter((l) => l.startsWith('COPY --from=build '))) {
+    for (const line of target('router').lines.filter((l) => l.startsWith('COPY --from=build '))) {
       const [src, dst] = line.split(/\s+/).slice(2) as [string, string];
       const from = join(REPO_ROOT, relative('/app', src));
       const to = join(dir, dst);
