@@ -10,10 +10,10 @@ import type { ControllerConfig } from '../../controller/config/types.js';
 import type { FakeNodeSpec } from '../k8s/fake-kubelet.js';
 import { CHART_DIR, REPO_ROOT, helm } from '../unit/chart/helm.js';
 
-export const RELEASE = 'tiermix';
+const RELEASE = 'tiermix';
 export const NAMESPACE = 'tiermix';
-export const CONTROLLER_CONFIGMAP = 'tiermix-controller';
-export const CONTROLLER_DEPLOYMENT = 'tiermix-controller';
+const CONTROLLER_CONFIGMAP = 'tiermix-controller';
+const CONTROLLER_DEPLOYMENT = 'tiermix-controller';
 export const ROUTER_CONFIGMAP = 'tiermix-router';
 
 /** One node per GPU profile of the chart (nvidia.com/gpu.product as GPU feature discovery labels it). */
@@ -63,7 +63,7 @@ export async function releasedControllerConfig(kc: KubeConfig, routerMetricsUrl:
 }
 
 /** Per-tier overrides of the example: a small in-flight target so scaling shows within seconds, and small maxima. */
-export const E2E_TIER_SETTINGS: Record<string, { targetInFlightPerReplica: number; max: number }> = {
+const E2E_TIER_SETTINGS: Record<string, { targetInFlightPerReplica: number; max: number }> = {
   'mistral-7b': { targetInFlightPerReplica: 2, max: 3 },
   'llama-2-13b': { targetInFlightPerReplica: 1, max: 2 },
   'llama-2-70b': { targetInFlightPerReplica: 4, max: 1 },

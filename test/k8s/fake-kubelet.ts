@@ -9,14 +9,13 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
-  makeInformer,
   setHeaderOptions,
-  type Informer,
   type KubeConfig,
-  type ObjectCache,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { finalizePod, podInformer, statusCode } from './kubelet-pods.js';
+import { rfc3339, runningContainerStatus } from './pod-status.js';
 import { waitFor } from './wait.js';
 
 export interface FakeNodeSpec {
@@ -64,17 +63,8 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const FIELD_MANAGER = 'tiermix-fake-kubelet';
 
-/** RFC 3339 with seconds (metav1.Time). */
-const rfc3339 = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** RFC 3339 with microseconds (metav1.MicroTime, used by Leases). */
 const microTime = (d = new Date()): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-
-function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown } | null;
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
-}
 
 function ipToInt(ip: string): number {
   const parts = ip.split('.').map(Number);
@@ -299,16 +289,6 @@ export async function startFakeKubelet(kc: KubeConfig, opts: FakeKubeletOptions)
     const now = rfc3339();
     const ip = ipFor(pod);
     const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    const running = (c: { name: string; image?: string }) => ({
-      name: c.name,
-      image: c.image ?? '',
-      imageID: `fake://${c.image ?? ''}`,
-      containerID: `fake://${pod.metadata?.uid}/${c.name}`,
-      ready: true,
-      started: true,
-      restartCount: 0,
-      state: { running: { startedAt: now } },
-    });
     const completed = (c: { name: string; image?: string }) => ({
       name: c.name,
       image: c.image ?? '',
@@ -330,27 +310,13 @@ export async function startFakeKubelet(kc: KubeConfig, opts: FakeKubeletOptions)
             podIPs: [{ ip }],
             startTime: pod.status?.startTime ? rfc3339(new Date(pod.status.startTime)) : now,
             conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(cond),
-            containerStatuses: (pod.spec?.containers ?? []).map(running),
+            containerStatuses: (pod.spec?.containers ?? []).map((c) => runningContainerStatus(c, pod.metadata?.uid ?? '', now)),
             initContainerStatuses: (pod.spec?.initContainers ?? []).map(completed),
           },
         },
       },
       mergePatch,
     );
-  }
-
-  async function finalize(pod: V1Pod): Promise<void> {
-    try {
-      await core.deleteNamespacedPod({
-        name: pod.metadata?.name ?? '',
-        namespace: pod.metadata?.namespace ?? '',
-        gracePeriodSeconds: 0,
-        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
-      });
-    } catch (err) {
-      const code = statusCode(err);
-      if (code !== 404 && code !== 409) throw err;
-    }
   }
 
   /** Runs `action` for the pod at most once at a time; failures are reported and retried on the next event. */
@@ -381,7 +347,7 @@ export async function startFakeKubelet(kc: KubeConfig, opts: FakeKubeletOptions)
     if (!nodeName || !uid || !nodes.has(nodeName)) return;
     if (opts.ignorePod?.(pod)) return;
     if (pod.metadata?.deletionTimestamp) {
-      once(pod, 'finalize', finalize);
+      once(pod, 'finalize', (p) => finalizePod(core, p));
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -397,20 +363,7 @@ export async function startFakeKubelet(kc: KubeConfig, opts: FakeKubeletOptions)
     once(pod, 'run', markRunning);
   }
 
-  const informer: Informer<V1Pod> & ObjectCache<V1Pod> = makeInformer(kc, '/api/v1/pods', () =>
-    core.listPodForAllNamespaces(),
-  );
-  informer.on('add', onPod);
-  informer.on('update', onPod);
-  informer.on('delete', (pod) => forget(pod.metadata?.uid ?? ''));
-  informer.on('error', (err) => {
-    // client-node's informer stops on errors; restart it after a pause.
-    if (stopped) return;
-    onError(err);
-    setTimeout(() => {
-      if (!stopped) informer.start().catch(onError);
-    }, 1000).unref();
-  });
+  const informer = podInformer(kc, core, { onPod, onDelete: (pod) => forget(pod.metadata?.uid ?? '') }, onError, () => stopped);
   await informer.start();
 
   // Ready means: every node reports Ready with its GPUs, as the scheduler will see it.

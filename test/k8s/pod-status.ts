@@ -1,12 +1,19 @@
 // The pods/status a kubelet reports for a pod whose main container runs as a local process (process-kubelet.ts):
 // Running with its IP; Ready and ContainersReady as the readiness probe says; the container running, or waiting in
 // CrashLoopBackOff after a crash, with its restart count and last termination. Other containers of the pod are
-// reported running and ready, as fake-kubelet.ts does. Pure: state in, merge patch body out (lists are replaced
-// whole by a merge patch, so every call sends the full conditions and containerStatuses).
+// reported running and ready (runningContainerStatus, as fake-kubelet.ts reports every container). Pure: state in,
+// merge patch body out (lists are replaced whole by a merge patch, so every call sends the full conditions and
+// containerStatuses).
 import type { V1Pod } from '@kubernetes/client-node';
 
 /** RFC 3339 with seconds (metav1.Time). */
 export const rfc3339 = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** A container running and ready since `startedAt`, never restarted. */
+export function runningContainerStatus(c: { name: string; image?: string }, uid: string, startedAt: string): object {
+  const image = c.image ?? '';
+  return { name: c.name, image, imageID: `fake://${image}`, containerID: `fake://${uid}/${c.name}`, ready: true, started: true, restartCount: 0, state: { running: { startedAt } } };
+}
 
 export interface Termination {
   exitCode: number;
@@ -48,12 +55,11 @@ export function podStatusPatch(s: ProcessContainerState): object {
     terminated: { exitCode: t.exitCode, ...(t.signal ? { signal: t.signal } : {}), reason: t.reason, startedAt: t.startedAt, finishedAt: t.finishedAt },
   });
   const containerStatuses = (s.pod.spec?.containers ?? []).map((c) => {
-    const base = { name: c.name, image: c.image ?? '', imageID: `fake://${c.image ?? ''}` };
-    if (c.name !== s.container) {
-      return { ...base, containerID: `fake://${s.uid}/${c.name}`, ready: true, started: true, restartCount: 0, state: { running: { startedAt: s.podStartTime } } };
-    }
+    if (c.name !== s.container) return runningContainerStatus(c, s.uid, s.podStartTime);
     return {
-      ...base,
+      name: c.name,
+      image: c.image ?? '',
+      imageID: `fake://${c.image ?? ''}`,
       containerID: `process://${s.uid}/${c.name}/${s.restarts}`,
       ready: s.ready,
       started: s.running && s.started,

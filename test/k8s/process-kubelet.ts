@@ -19,14 +19,12 @@ import { join } from 'node:path';
 import {
   CoreV1Api,
   PatchStrategy,
-  makeInformer,
   setHeaderOptions,
-  type Informer,
   type KubeConfig,
-  type ObjectCache,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { IpAllocator, startFakeKubelet, type FakeKubelet, type FakeNodeSpec } from './fake-kubelet.js';
+import { finalizePod, podInformer, statusCode } from './kubelet-pods.js';
 import { ProcessGuard } from './process-guard.js';
 import { podStatusPatch, rfc3339, type Termination } from './pod-status.js';
 import type { PodProcess } from './vllm-sim-pod.js';
@@ -109,11 +107,6 @@ function randomRange(): { first: string; last: string } {
   const b = 100 + Math.floor(Math.random() * 100);
   const c = Math.floor(Math.random() * 256);
   return { first: `127.${b}.${c}.2`, last: `127.${b}.${c}.254` };
-}
-
-function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown } | null;
-  return typeof e?.code === 'number' ? e.code : undefined;
 }
 
 /** One HTTP GET; true on 200. */
@@ -309,17 +302,7 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
     allocator.release(run.ip);
     runs.delete(run.uid);
     if (run.gone || stopped) return;
-    try {
-      await core.deleteNamespacedPod({
-        name: run.pod.metadata?.name ?? '',
-        namespace: run.pod.metadata?.namespace ?? '',
-        gracePeriodSeconds: 0,
-        body: { gracePeriodSeconds: 0, preconditions: { uid: run.uid } },
-      });
-    } catch (err) {
-      const code = statusCode(err);
-      if (code !== 404 && code !== 409) onError(err);
-    }
+    await finalizePod(core, run.pod).catch(onError);
   }
 
   function onPod(pod: V1Pod): void {
@@ -333,9 +316,7 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
     }
     if (pod.metadata?.deletionTimestamp) {
       // Never started here (e.g. deleted before we saw it bound): finalize like the fake kubelet.
-      void core
-        .deleteNamespacedPod({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
-        .catch((err: unknown) => (statusCode(err) === 404 || statusCode(err) === 409 ? undefined : onError(err)));
+      void finalizePod(core, pod).catch(onError);
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -357,17 +338,7 @@ export async function startProcessKubelet(kc: KubeConfig, opts: ProcessKubeletOp
     }
   }
 
-  const informer: Informer<V1Pod> & ObjectCache<V1Pod> = makeInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
-  informer.on('add', onPod);
-  informer.on('update', onPod);
-  informer.on('delete', onDelete);
-  informer.on('error', (err) => {
-    if (stopped) return;
-    onError(err);
-    setTimeout(() => {
-      if (!stopped) informer.start().catch(onError);
-    }, 1000).unref();
-  });
+  const informer = podInformer(kc, core, { onPod, onDelete }, onError, () => stopped);
   await informer.start();
 
   return {
