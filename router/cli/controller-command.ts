@@ -2,46 +2,29 @@
 // docs/controller.md) or on this machine with tiers as processes (--runtime local; docs/modelcascade.md).
 import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 import { ControllerConfigError } from '../../controller/config/load.js';
-import { ControllerCliError, runController } from '../../controller/cli/run.js';
-import { runLocalController } from '../../controller/cli/run-local.js';
+import { ControllerCliError, runController, type ControllerCommandOptions } from '../../controller/cli/run.js';
+import { runLocalController, type LocalControllerCommandOptions } from '../../controller/cli/run-local.js';
 import { numberIn, oneOf, parsePort } from './options.js';
 
-interface Flags {
+/** The Kubernetes runtime's options as they are, plus the flags that become the local runtime's options. */
+type Flags = ControllerCommandOptions & {
   runtime: 'kubernetes' | 'local';
-  kubeconfig?: string;
-  config?: string;
-  namespace?: string;
-  leaderElect?: boolean;
-  metricsPort: number;
-  healthPort: number;
-  bindAddress: string;
-  installCrd: boolean;
-  resyncSeconds: number;
-  logLevel: string;
-  identity?: string;
-  // --runtime local
   cascade: string[];
   routerConfigOut?: string;
-  engine: 'auto' | 'vllm' | 'simulator';
+  engine: LocalControllerCommandOptions['engine'];
   simulatorArgs?: string;
   timeScale: number;
   routerMetricsUrl: string[];
   logDir?: string;
-}
+};
 
 /** Flags that only one runtime reads (the others are shared). */
-const KUBERNETES_ONLY = ['namespace', 'leaderElect', 'installCrd', 'resyncSeconds', 'identity'] as const;
-const LOCAL_ONLY = ['cascade', 'routerConfigOut', 'engine', 'simulatorArgs', 'timeScale', 'routerMetricsUrl', 'logDir'] as const;
+const KUBERNETES_ONLY = ['kubeconfig', 'namespace', 'leaderElect', 'installCrd', 'resyncSeconds', 'identity'] as const satisfies readonly (keyof Flags)[];
+const LOCAL_ONLY = ['cascade', 'routerConfigOut', 'engine', 'simulatorArgs', 'timeScale', 'routerMetricsUrl', 'logDir'] as const satisfies readonly (keyof Flags)[];
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds >= 0');
-  return n;
-}
-
-
-
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer resync period would fire every millisecond. */
+const MAX_RESYNC_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 function parseUrl(value: string): string {
   try {
@@ -78,7 +61,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--health-port <port>', 'port of /healthz and /readyz (may equal --metrics-port)', parsePort, 8081)
     .option('--bind-address <host>', 'address the HTTP endpoints listen on', '0.0.0.0')
     .option('--install-crd', 'apply the ModelCascade CRD first and wait until it is Established (local use; the chart ships it)', false)
-    .option('--resync-seconds <s>', 're-reconcile every cascade this often, in addition to watch events (0: never)', parseSeconds, 300)
+    .option('--resync-seconds <s>', 're-reconcile every cascade this often, in addition to watch events (0: never)', numberIn(0, MAX_RESYNC_SECONDS), 300)
     .option('--identity <id>', 'leader-election identity (default: <hostname>_<random>)')
     .option('--cascade <file>', 'local: a YAML file of ModelCascade documents, watched for edits (repeatable)', collect, [] as string[])
     .option('--router-config-out <file>', 'local: where to write the router\'s configuration (run `tiermix router --config <file>` on it)')
@@ -107,7 +90,7 @@ export function registerControllerCommand(program: Command): void {
     })
     .action(async (flags: Flags) => {
       const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
-      const wrong: string[] = (flags.runtime === 'local' ? [...KUBERNETES_ONLY, 'kubeconfig'] : LOCAL_ONLY).filter((k) => given(k));
+      const wrong: string[] = (flags.runtime === 'local' ? KUBERNETES_ONLY : LOCAL_ONLY).filter((k) => given(k));
       if (wrong.length > 0) usage(`${wrong.map(flagName).join(', ')}: not used by --runtime ${flags.runtime} (see tiermix controller --help)`);
       if (flags.runtime === 'local' && !flags.routerConfigOut) usage('--runtime local needs --router-config-out <file> (the router\'s configuration is written there)');
 
