@@ -6,26 +6,23 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ModelCascade } from '../api/types.js';
 import type { ControllerConfig } from '../config/types.js';
-import type { ObservedTier } from '../plan/types.js';
-import type { CascadeKey, MeterSource } from '../runtime/hooks.js';
+import { validateCascade } from '../plan/index.js';
+import type { CascadeKey, CascadeSnapshot, MeterSource } from '../runtime/hooks.js';
 import { AutoscalerLoop, GpuSecondsMeter, routerTierNames, vllmMetricsUrls, type ScaledCascade } from '../scaling/index.js';
 import { RouterScraper } from '../signals/index.js';
-
-/** One cascade as a runtime observes it: the Kubernetes runtime's CascadeSnapshot, or the local runtime's cascades(). */
-export interface RuntimeCascade {
-  key: CascadeKey;
-  mc: ModelCascade;
-  observed: ObservedTier[];
-}
 
 const podReady = (p: V1Pod): boolean =>
   !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-/** What the autoscaler's tick needs from the runtime's snapshot. */
-export function scaledCascades(snapshots: readonly RuntimeCascade[]): ScaledCascade[] {
-  const names = routerTierNames(snapshots.map((s) => s.mc));
+/**
+ * What the autoscaler's tick needs from the runtime's snapshot. The router's tier names come from the valid cascades
+ * only, as the router's configuration leaves the invalid ones out: a name is namespace-qualified only when two valid
+ * cascades share it. An invalid cascade stays in the list (its decisions are kept for when it is fixed), with no
+ * router tiers.
+ */
+export function scaledCascades(snapshots: readonly CascadeSnapshot[], config: ControllerConfig): ScaledCascade[] {
+  const names = routerTierNames(snapshots.filter((s) => validateCascade(s.mc, config).length === 0).map((s) => s.mc));
   return snapshots.map((s) => ({
     key: s.key,
     spec: s.mc.spec,
@@ -61,7 +58,7 @@ class SeededMeter implements MeterSource {
 
   constructor(
     readonly meter: GpuSecondsMeter,
-    private readonly lookup: (key: CascadeKey) => RuntimeCascade | undefined,
+    private readonly lookup: (key: CascadeKey) => CascadeSnapshot | undefined,
   ) {}
 
   observePods(cascade: CascadeKey, tier: string, gpusPerReplica: number, pods: readonly V1Pod[], nowMs: number): void {
@@ -95,7 +92,7 @@ export function wireScaling(opts: {
   config: ControllerConfig;
   registry: Registry;
   log: Logger;
-  cascades: () => readonly RuntimeCascade[];
+  cascades: () => readonly CascadeSnapshot[];
   /** The controller's clock (ms); default Date.now. The local runtime with simulators passes a scaled one. */
   now?: () => number;
   /**
@@ -111,11 +108,12 @@ export function wireScaling(opts: {
   if (urls.length === 0) {
     opts.log.warn('router.metricsUrls is empty: no autoscaling (each tier runs spec.replicas.min); GPU-seconds are still metered');
   }
+  const scraper = new RouterScraper({ urls: () => urls, now });
   const scaling =
     urls.length > 0
       ? new AutoscalerLoop({
           scrape: () => scraper.scrape(),
-          cascades: () => scaledCascades(opts.cascades()),
+          cascades: () => scaledCascades(opts.cascades(), opts.config),
           intervalSeconds: opts.config.autoscalerIntervalSeconds * (opts.timeScale ?? 1),
           meter: gpuMeter,
           registry: opts.registry,
@@ -123,7 +121,6 @@ export function wireScaling(opts: {
           log: { warn: (msg: string) => opts.log.warn(msg) },
         })
       : undefined;
-  const scraper = new RouterScraper({ urls: () => urls, now });
   return {
     scaling,
     meter,

@@ -2,9 +2,18 @@
 // GPU-seconds meter (controller/autoscale, controller/meter), which are pure cores with thin loops around them.
 // The runtime works without them (replicas = spec min, GPU-seconds 0); the controller's main wires them in.
 import type { V1Pod } from '@kubernetes/client-node';
+import type { ModelCascade } from '../api/types.js';
+import type { ObservedTier } from '../plan/types.js';
 
 /** "<namespace>/<name>" of a ModelCascade. */
 export type CascadeKey = string;
+
+/** One cascade as a runtime observes it (either runtime's cascades()): what the autoscaler's wiring reads at each tick. */
+export interface CascadeSnapshot {
+  key: CascadeKey;
+  mc: ModelCascade;
+  observed: ObservedTier[];
+}
 
 export interface ScalingDecision {
   desired: number;

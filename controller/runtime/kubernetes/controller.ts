@@ -5,10 +5,10 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { LABELS, MANAGER, type ModelCascade } from '../../api/types.js';
+import { LABELS, MANAGER } from '../../api/types.js';
 import type { ControllerConfig } from '../../config/types.js';
-import type { ObservedTier, PlannerApi } from '../../plan/types.js';
-import type { MeterSource, ScalingSource } from '../hooks.js';
+import type { PlannerApi } from '../../plan/types.js';
+import type { CascadeSnapshot, MeterSource, ScalingSource } from '../hooks.js';
 import type { PolicyRule } from '../rbac.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { cascadeKey, type CascadeObject, type ReconcileContext, type Stores } from './context.js';
@@ -49,12 +49,6 @@ export interface KubernetesControllerOptions {
   rules?: readonly PolicyRule[];
   /** Every Event the controller emits (tests and debugging). */
   onEvent?: (ev: RecordedEvent) => void;
-}
-
-export interface CascadeSnapshot {
-  key: string;
-  mc: ModelCascade;
-  observed: ObservedTier[];
 }
 
 export interface KubernetesController {

@@ -10,8 +10,8 @@ import type { ControllerConfig } from '../../config/types.js';
 import { sameJson } from '../../plan/canonical.js';
 import { planner, ROUTER_CONFIG_KEY } from '../../plan/index.js';
 import { cascadeKey } from '../../plan/names.js';
-import type { ObservedTier, PlannerApi } from '../../plan/types.js';
-import type { CascadeKey, MeterSource, ScalingSource } from '../hooks.js';
+import type { PlannerApi } from '../../plan/types.js';
+import type { CascadeKey, CascadeSnapshot, MeterSource, ScalingSource } from '../hooks.js';
 import { observeCascade, type RunningProcess } from './observe.js';
 import { groupFor, planProcesses, type LaunchOptions, type ProcessGroup } from './process-plan.js';
 import { ProcessRunner, type ProcessRunnerOptions } from './processes.js';
@@ -117,11 +117,8 @@ export class LocalRuntime {
     return this.runner.pid(id);
   }
 
-  /**
-   * Every cascade with its tiers as observed now (Deployments and pods standing for the process groups), in the shape
-   * of the Kubernetes runtime's cascades(): what the autoscaler's wiring reads at each tick.
-   */
-  cascades(): { key: CascadeKey; mc: ModelCascade; observed: ObservedTier[] }[] {
+  /** Every cascade with its tiers as observed now (Deployments and pods standing for the process groups). */
+  cascades(): CascadeSnapshot[] {
     const processes = this.runner.list();
     const crashes = this.runner.crashLooping();
     return [...this.specs.entries()].map(([key, mc]) => ({ key, mc, observed: observeCascade(mc, this.groups, processes, crashes) }));

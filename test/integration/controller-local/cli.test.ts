@@ -1,7 +1,7 @@
 // `tiermix controller --runtime local` as a process: actionable flag errors, and a real run on this machine: a
 // ModelCascade file becomes simulator processes, the router's configuration file lists them, the autoscaler scales the
 // tier from a router's /metrics (a stand-in whose in-flight count the test sets) up and, after the scale-down delay,
-// back down, /metrics meters the GPU-seconds, and SIGTERM stops every replica. Plus the clocks it runs on.
+// back down, /metrics meters the GPU-seconds, and SIGTERM stops every replica (the clocks: test/unit/controller/cli).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,8 +13,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { scaledClock, simulatorFlags, type CascadeView } from '../../../controller/cli/run-local.js';
-import { tickClock } from '../../../controller/cli/scaling.js';
+import type { CascadeView } from '../../../controller/cli/run-local.js';
 import { waitFor } from '../../k8s/wait.js';
 import { isAlive } from '../../helpers/processes.js';
 
@@ -30,31 +29,6 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     p.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-describe('controller clocks', () => {
-  it('scaledClock runs 1/scale as fast from its start; 1 is the wall clock', () => {
-    let wall = 1000;
-    const clock = scaledClock(0.1, () => wall);
-    assert.equal(clock(), 1000);
-    wall = 1500;
-    assert.equal(clock(), 6000);
-    assert.equal(scaledClock(1, () => 42)(), 42);
-    assert.throws(() => scaledClock(0), RangeError);
-  });
-
-  it('tickClock stamps late ticks with their grid time, so a window of whole ticks fills', () => {
-    const stamps = [10_000, 15_004, 20_013, 25_001, 30_240, 39_990, 40_002];
-    let i = 0;
-    const clock = tickClock(() => stamps[i++]!, 5000);
-    assert.deepEqual(stamps.map(() => clock()), [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000]);
-  });
-
-  it('gives the simulators the time scale, once', () => {
-    assert.deepEqual(simulatorFlags(['--data', 'none'], 0.1), ['--data', 'none', '--time-scale', '0.1']);
-    assert.deepEqual(simulatorFlags(['--time-scale', '0'], 1), ['--time-scale', '0']);
-    assert.throws(() => simulatorFlags(['--time-scale=0.5'], 0.1), /time scale is set twice/);
-  });
-});
 
 describe('tiermix controller --runtime local', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tiermix-local-cli-'));
