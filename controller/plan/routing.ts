@@ -8,7 +8,7 @@ import type { ModelCascade, RoutingSpec } from '../api/types.js';
 import { PomdpPolicySchema } from '../../router/config/schema.js';
 
 /** The router's built-in classifier+POMDP model (router/classifier/models/default-ladder). */
-export const BUILTIN_ROUTER_MODEL = 'builtin:default-ladder';
+const BUILTIN_ROUTER_MODEL = 'builtin:default-ladder';
 export const BUILTIN_MODEL_TIERS = 3;
 export const BUILTIN_MODEL_VERIFIER_SAMPLES = 8;
 
@@ -27,13 +27,13 @@ const ROUTER_DEFAULT_LAMBDA = (() => {
  * The autoscaler's cost multiplier, rounded to steps of 0.05 so that small wobbles of the signal do not rewrite the
  * router's configuration. 1 (or less, or not finite) = no change.
  */
-export function roundCostMultiplier(m: number | undefined): number {
+function roundCostMultiplier(m: number | undefined): number {
   if (m === undefined || !Number.isFinite(m) || m <= 1) return 1;
   return Math.round(m * 20) / 20;
 }
 
 /** spec.routing as the router's pomdp policy block; costMultiplier > 1 makes GPU-seconds dearer (a GPU cap binds). */
-export function pomdpPolicy(routing: RoutingSpec, costMultiplier = 1): Record<string, unknown> {
+function pomdpPolicy(routing: RoutingSpec, costMultiplier = 1): Record<string, unknown> {
   const classifier = routing.classifier;
   const o = routing.objective;
   const m = roundCostMultiplier(costMultiplier);

@@ -8,8 +8,8 @@ import { LocalRuntime, type LocalRuntimeOptions } from './runtime.js';
 
 export { LocalRuntime, findOnPath, simulatorCommand, type LocalRuntimeOptions } from './runtime.js';
 export { ManualScaling } from './manual-scaling.js';
-export { CascadeFileError, loadCascadeFile, parseCascades } from './cascade-file.js';
-export { planProcesses, groupFor, launchFor, type ProcessGroup, type ProcessPlan, type ProcessState } from './process-plan.js';
+export { CascadeFileError, parseCascades } from './cascade-file.js';
+export { planProcesses, groupFor, launchFor, type ProcessGroup, type ProcessState } from './process-plan.js';
 
 export interface LocalControllerOptions extends LocalRuntimeOptions {
   /** Files with one or more ModelCascade documents. */

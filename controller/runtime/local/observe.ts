@@ -7,7 +7,7 @@ import { tierObjectName } from '../../plan/names.js';
 import type { ObservedTier } from '../../plan/types.js';
 import type { ProcessGroup } from './process-plan.js';
 
-export const LOCAL_NODE = 'local';
+const LOCAL_NODE = 'local';
 
 export interface RunningProcess {
   id: string;
@@ -24,7 +24,7 @@ export interface RunningProcess {
   stoppingSinceMs?: number;
 }
 
-export function processPod(p: RunningProcess): V1Pod {
+function processPod(p: RunningProcess): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -47,7 +47,7 @@ export function processPod(p: RunningProcess): V1Pod {
  * A replica whose process keeps exiting, while the runtime waits to restart it: a pod in CrashLoopBackOff, as the
  * kubelet would show it (not bound to a node, so it holds no GPU).
  */
-export function crashLoopPod(group: string, message: string): V1Pod {
+function crashLoopPod(group: string, message: string): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',

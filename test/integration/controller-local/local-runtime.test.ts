@@ -43,7 +43,8 @@ function readRouterConfig(file: string): RouterConfig | undefined {
   }
 }
 
-const endpointsOf = (rc: RouterConfig | undefined, tier: string) => rc?.cascades.find((c) => c.name === 'duo')?.tiers.find((t) => t.name === `duo/${tier}`)?.endpoints ?? [];
+const endpointsOf = (rc: RouterConfig | undefined, tier: string, cascade = 'duo') =>
+  rc?.cascades.find((c) => c.name === cascade)?.tiers.find((t) => t.name === `${cascade}/${tier}`)?.endpoints ?? [];
 
 describe('local runtime: a ModelCascade as simulator processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tiermix-local-'));
@@ -179,9 +180,9 @@ spec:
     writeFileSync(file, doc(2, 1));
     const ctl = await startLocalController({ config: defaultControllerConfig(), cascadeFiles: [file], routerConfigFile: routerFile, engine: 'simulator', simulatorArgs: SIM_ARGS, watchIntervalMs: 100, process: { healthIntervalMs: 150 } });
     try {
-      await waitFor('1 endpoint', () => endpointsOf2(readRouterConfig(routerFile)) === 1, { timeoutMs: 30_000 });
+      await waitFor('1 endpoint', () => endpointsOf(readRouterConfig(routerFile), 'only', 'solo').length === 1, { timeoutMs: 30_000 });
       writeFileSync(file, doc(2, 2));
-      await waitFor('2 endpoints after the edit', () => endpointsOf2(readRouterConfig(routerFile)) === 2, { timeoutMs: 30_000 });
+      await waitFor('2 endpoints after the edit', () => endpointsOf(readRouterConfig(routerFile), 'only', 'solo').length === 2, { timeoutMs: 30_000 });
       writeFileSync(file, 'not: [valid');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(ctl.runtime.processes().length, 2, 'a broken file keeps the current cascades');
@@ -228,7 +229,3 @@ describe('local runtime: a replica that keeps crashing', () => {
     }
   });
 });
-
-function endpointsOf2(rc: RouterConfig | undefined): number {
-  return rc?.cascades.find((c) => c.name === 'solo')?.tiers[0]?.endpoints.length ?? -1;
-}

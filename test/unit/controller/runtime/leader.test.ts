@@ -56,6 +56,15 @@ function elector(store: LeaseStore, clock: ManualClock, identity: string, log: s
   );
 }
 
+/** A fresh clock, Lease store and log, with one elector per identity. */
+function candidates<const T extends readonly string[]>(...identities: T) {
+  const clock = new ManualClock(1_000_000);
+  const store = new LeaseStore();
+  const log: string[] = [];
+  const electors = identities.map((id) => elector(store, clock, id, log)) as { [K in keyof T]: LeaderElector };
+  return { clock, store, log, electors };
+}
+
 /** Advances the manual clock step by step, letting the async Lease calls finish in between. */
 async function run(clock: ManualClock, ms: number, step = 500): Promise<void> {
   for (let t = 0; t < ms; t += step) {
@@ -66,11 +75,7 @@ async function run(clock: ManualClock, ms: number, step = 500): Promise<void> {
 
 describe('LeaderElector', () => {
   it('one of two candidates leads; the other takes over at once when the leader releases', async () => {
-    const clock = new ManualClock(1_000_000);
-    const store = new LeaseStore();
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const { clock, store, log, electors: [a, b] } = candidates('a', 'b');
     a.start();
     await run(clock, 500);
     b.start();
@@ -89,11 +94,7 @@ describe('LeaderElector', () => {
   });
 
   it('after a crash (no release) the other waits out the lease duration, counted from when it saw the last renewal', async () => {
-    const clock = new ManualClock(1_000_000);
-    const store = new LeaseStore();
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const { clock, electors: [a, b] } = candidates('a', 'b');
     a.start();
     await run(clock, 500);
     b.start();
@@ -111,10 +112,7 @@ describe('LeaderElector', () => {
   });
 
   it('a leader that cannot renew within the renew deadline stops leading, and leads again when the API is back', async () => {
-    const clock = new ManualClock(1_000_000);
-    const store = new LeaseStore();
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const { clock, store, log, electors: [a] } = candidates('a');
     a.start();
     await run(clock, 1_000);
     assert.equal(a.isLeader(), true);
@@ -131,10 +129,7 @@ describe('LeaderElector', () => {
   });
 
   it('steps down as soon as it sees another holder', async () => {
-    const clock = new ManualClock(1_000_000);
-    const store = new LeaseStore();
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const { clock, store, log, electors: [a] } = candidates('a');
     a.start();
     await run(clock, 1_000);
     // Someone overwrote the Lease (e.g. a replica whose clock ran far ahead).
