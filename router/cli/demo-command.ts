@@ -16,8 +16,6 @@ export const DEFAULT_TIME_SCALE = 0.1;
 /** dist/router/cli -> the repository root (its parent holds shared/data). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-
-
 /** Modelled seconds a new replica loads for (real vLLM: minutes; shortened so the demo stays short). */
 export const DEFAULT_COLD_START = 10;
 
@@ -30,8 +28,6 @@ export const DEFAULT_COSTS = 'configured';
 
 /** The demo's default price of a GPU-second (see docs/demo.md for how it was chosen). */
 export const DEFAULT_LAMBDA = 0.035;
-
-
 
 /** The router's policy block from the flags; flags of the other policy are refused. */
 export function policyFrom(f: Pick<DemoFlags, 'policy' | 'threshold' | 'lambda' | 'budget' | 'model' | 'classifier' | 'costs'>): DemoPolicy {

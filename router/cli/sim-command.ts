@@ -7,11 +7,6 @@ import { SimOptionsError, type SimulatorOptions } from '../sim/options.js';
 import { startSimulator } from '../sim/server.js';
 import { DEFAULT_SIMULATED_VERIFIER, formatVerifierSpec, parseVerifierSpec } from '../verify/simulated-verifier.js';
 
-/** Exit status for a usage error (bad or missing flags). */
-
-
-
-
 const profileDefaults = (pick: (p: (typeof PROFILES)[ProfileName]) => number) =>
   PROFILE_NAMES.map((n) => `${n} ${pick(PROFILES[n])}`).join(', ');
 

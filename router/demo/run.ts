@@ -176,9 +176,8 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
     const points = await recorder.stop();
     const endAtMs = performance.now() - stack.startedAt;
 
-    const metricsText = await (await fetch(`${stack.routerUrl}/metrics`, { signal })).text();
     const metricsCheck = crossCheck({
-      samples: parsePrometheusText(metricsText),
+      samples: await scrape(stack.routerUrl, signal),
       cascade: DEMO_CASCADE,
       tiers: tiers.map((t) => t.name),
       routed: routed.results,
@@ -194,7 +193,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<DemoRun> {
       routed, compare, metricsCheck, startupWallSeconds,
       ...(prices ? { prices } : {}),
       scaling: {
-        schedule: schedule as RampStep[], settings: scaling, coldStartSeconds: o.coldStartSeconds,
+        schedule, settings: scaling, coldStartSeconds: o.coldStartSeconds,
         points, marks, endAtMs, settled, coolDownWallSeconds, meters, routerAfterRouted,
       },
     });

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { CascadeView } from '../../controller/cli/run-local.js';
 import { freePort } from '../../controller/runtime/local/processes.js';
 import { controllerConfig, demoCascade, fittedOccupancy, type DemoScaling } from './cascade.js';
 import { ChildProcesses, indent, waitForOk, type ManagedChild } from './children.js';
@@ -37,10 +38,6 @@ export interface Stack {
   routerUrl: string;
   /** The controller's /metrics and /cascades. */
   controllerUrl: string;
-  controller: ManagedChild;
-  router: ManagedChild;
-  /** The router configuration the controller writes. */
-  configFile: string;
   /** performance.now() when the controller was started (the clock of the replicas-over-time report). */
   startedAt: number;
 }
@@ -82,14 +79,6 @@ const CONTROLLER_URL = /"metricsUrl":"(http:\/\/[^"]+)".*"controller started"/;
 const ROUTER_URL = /"url":"(http:\/\/[^"]+)".*tiermix router listening/;
 
 /** One cascade as the controller's /cascades shows it. */
-export interface CascadeView {
-  name: string;
-  status: {
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    tiers?: { name: string; replicas?: number; readyReplicas?: number; desiredReplicas?: number; scalingReason?: string; gpuSeconds?: number }[];
-  } | null;
-}
-
 export async function fetchCascade(controllerUrl: string, cascade: string, signal?: AbortSignal): Promise<CascadeView | undefined> {
   const res = await fetch(`${controllerUrl}/cascades`, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(2000)]) : AbortSignal.timeout(2000) });
   const all = (await res.json()) as CascadeView[];
@@ -138,5 +127,5 @@ export async function startStack(o: StackOptions, children: ChildProcesses): Pro
   const router = await children.start('router', ['router', '--config', configFile, '--host', '127.0.0.1', '--port', String(routerPort)], ROUTER_URL, o.startupTimeoutMs);
   await waitForCascadeReady(controller, o.cascade, o.startupTimeoutMs, o.signal);
   await waitForOk(`${router.url}/readyz`, router, o.startupTimeoutMs, o.signal);
-  return { routerUrl: router.url, controllerUrl: controller.url, controller, router, configFile, startedAt };
+  return { routerUrl: router.url, controllerUrl: controller.url, startedAt };
 }

@@ -46,12 +46,12 @@ export function sharing(gpus: number, callSeconds: number, gpuSeconds: number): 
 }
 
 export function tierRows(results: readonly RequestResult[], tiers: readonly { name: string; gpusPerReplica: number }[], timeScale: number): TierRow[] {
-  const rows = new Map<string, TierRow>(
-    tiers.map((t) => [t.name, { tier: t.name, gpusPerReplica: t.gpusPerReplica, answered: 0, asked: 0, escalationsOut: 0, correct: 0, gpuSeconds: 0, callSeconds: 0, sharing: null }]),
-  );
+  const blank = (tier: string, gpusPerReplica: number): TierRow => ({ tier, gpusPerReplica, answered: 0, asked: 0, escalationsOut: 0, correct: 0, gpuSeconds: 0, callSeconds: 0, sharing: null });
+  const rows = new Map<string, TierRow>(tiers.map((t) => [t.name, blank(t.name, t.gpusPerReplica)]));
+  // A tier the responses name but the ladder does not (GPUs unknown: no sharing figure).
   const row = (name: string) => {
     let r = rows.get(name);
-    if (!r) rows.set(name, (r = { tier: name, gpusPerReplica: 0, answered: 0, asked: 0, escalationsOut: 0, correct: 0, gpuSeconds: 0, callSeconds: 0, sharing: null }));
+    if (!r) rows.set(name, (r = blank(name, 0)));
     return r;
   };
   for (const res of results) {

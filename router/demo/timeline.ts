@@ -44,7 +44,6 @@ export class TimelineRecorder {
   private readonly points: TimelinePoint[] = [];
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
-  errors = 0;
   /** Every replica process the controller ran (id -> PID), so that the caller can check none is left. */
   readonly replicaPids = new Map<string, number>();
 
@@ -59,12 +58,6 @@ export class TimelineRecorder {
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.everyMs);
     void this.poll();
-  }
-
-  /** The last sample (after one more poll). */
-  async now(): Promise<TimelinePoint | undefined> {
-    await this.poll();
-    return this.points.at(-1);
   }
 
   async stop(): Promise<TimelinePoint[]> {
@@ -83,7 +76,7 @@ export class TimelineRecorder {
       const view = await fetchCascade(this.controllerUrl, this.cascade);
       const tiers: Record<string, TierSample> = {};
       for (const t of view?.status?.tiers ?? []) {
-        tiers[t.name] = { desired: t.desiredReplicas ?? 0, replicas: t.replicas ?? 0, ready: t.readyReplicas ?? 0, reason: t.scalingReason ?? '' };
+        tiers[t.name] = { desired: t.desiredReplicas, replicas: t.replicas, ready: t.readyReplicas, reason: t.scalingReason ?? '' };
       }
       const procs = (await (await fetch(`${this.controllerUrl}/processes`, { signal: AbortSignal.timeout(2000) })).json()) as { id: string; pid: number | null }[];
       for (const p of procs) if (p.pid !== null) this.replicaPids.set(p.id, p.pid);
@@ -92,7 +85,7 @@ export class TimelineRecorder {
         this.points.push({ atMs: performance.now() - this.startedAt, tiers });
       }
     } catch {
-      this.errors++; // the next poll tries again; a controller that died fails the run elsewhere
+      // The next poll tries again; a controller that died fails the run elsewhere.
     }
   }
 }

@@ -130,7 +130,6 @@ describe('tiermix demo in-process', () => {
     const meter = s.metered.find((m) => m.tier === smallest.tier)!;
     // Idle: the replicas kept for the scale-down delay; loading: the ones the autoscaler added.
     assert.ok(meter.split.serving > 0 && meter.split.idle > 0 && meter.split.loading > 0, JSON.stringify(meter));
-    assert.ok(Math.abs(meter.total - (meter.split.serving + meter.split.idle + meter.split.loading)) < 1e-9);
     const text = formatReport(report);
     assert.match(text, /Replicas over time/);
     assert.match(text, new RegExp(`${smallest.tier}\\s+ *1+[2-4]+.*1\\n`), 'the replicas line goes up and back to 1');
