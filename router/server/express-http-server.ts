@@ -3,7 +3,7 @@
 // express gives every request and response its own prototype (Object.setPrototypeOf(req, app.request),
 // the same for res) when it starts handling them. Under load that change costs the garbage collector
 // dearly: with a small express app at 500 req/s, most of each request's objects survive the next
-// scavenge (about 2.4 MiB promoted per scavenge, 5 ms pauses, and mark-compacts later to free that
+// scavenge (2.4-2.6 MiB promoted per scavenge, 4.3-5 ms pauses, and mark-compacts later to free that
 // garbage), against about 3 KiB and 0.5 ms when the objects already have those prototypes
 // (`make bench`, part E: docs/benchmarks/express-gc-2026-11-22.md). node:http lets a server construct its requests
 // and responses from constructors we pass, so we construct them with app.request and app.response as
@@ -11,34 +11,29 @@
 import http from 'node:http';
 import type { Express } from 'express';
 
-/** A constructor that builds a `base` instance whose prototype is `prototype` (a descendant of base.prototype). */
-function constructorWithPrototype<C extends abstract new (...args: never) => object>(base: C, prototype: object): C {
-  const callable = base as unknown as (this: object, ...args: unknown[]) => void;
-  // node's IncomingMessage and ServerResponse are plain functions (Node 20 to 24): call them on `this`
-  // as node's own subclasses do. Reflect.construct would work for classes too, but in scratch runs it
-  // still promoted 300-430 KB per scavenge (docs/benchmarks/profiling-2026-11-22.md, not part of
-  // `make bench`), so it is only the fallback for a Node where they became classes.
-  const ctor = /^class\b/.test(Function.prototype.toString.call(base))
-    ? function (this: unknown, ...args: unknown[]): object {
-        return Reflect.construct(base as unknown as new (...a: unknown[]) => object, args, ctor);
-      }
-    : function (this: object, ...args: unknown[]): void {
-        callable.apply(this, args);
-      };
-  ctor.prototype = prototype;
-  return ctor as unknown as C;
-}
+// node's own constructors are plain functions (Node 20 to 24), so ours call them on `this`, as node's
+// subclasses do. (If node made them classes, that call would throw at the first request, and the unit
+// test test/unit/router/express-http-server.test.ts would fail.) Reflect.construct would also work for
+// classes, but in scratch runs it still promoted 300-430 KB per scavenge
+// (docs/benchmarks/profiling-2026-11-22.md, not part of `make bench`).
+type NodeConstructor = (this: object, ...args: unknown[]) => void;
+const incomingMessage = http.IncomingMessage as unknown as NodeConstructor;
+const serverResponse = http.ServerResponse as unknown as NodeConstructor;
 
 /** http.createServer(app), with requests and responses constructed as express will want them. */
 export function createExpressServer(app: Express): http.Server {
-  if (!(app.request instanceof http.IncomingMessage) || !(app.response instanceof http.ServerResponse)) {
-    // An express whose prototypes do not descend from node's would break requests; keep express's own way.
-    return http.createServer(app);
+  function ExpressRequest(this: object, socket: unknown): void {
+    incomingMessage.call(this, socket);
   }
+  ExpressRequest.prototype = app.request;
+  function ExpressResponse(this: object, req: unknown, options: unknown): void {
+    serverResponse.call(this, req, options);
+  }
+  ExpressResponse.prototype = app.response;
   return http.createServer(
     {
-      IncomingMessage: constructorWithPrototype<typeof http.IncomingMessage>(http.IncomingMessage, app.request),
-      ServerResponse: constructorWithPrototype<typeof http.ServerResponse>(http.ServerResponse, app.response),
+      IncomingMessage: ExpressRequest as unknown as typeof http.IncomingMessage,
+      ServerResponse: ExpressResponse as unknown as typeof http.ServerResponse,
     },
     app,
   );
