@@ -126,8 +126,7 @@ export async function executeCascade(
     for (;;) {
       const tierName = config.tiers[ask.tier]!.name;
       // A tier with no replica: held until one appears (a newer state's client), else the nearest warm tier.
-      let got = access.get(ask.tier, lastAsked);
-      if (got instanceof Promise) got = await got;
+      const got = await access.get(ask.tier, lastAsked);
       if (got.kind === 'cold') {
         if (!coldTiers.includes(tierName)) coldTiers.push(tierName);
         const held = got.heldSeconds > 0 ? ` after holding ${got.heldSeconds.toFixed(1)}s` : '';

@@ -64,16 +64,10 @@ export class TierAccess {
     return this.source?.latest(tier.name);
   }
 
-  /**
-   * Tier `index`, holding for it when it has no endpoint; `floor`: tiers at or below it are no fallback. A tier with
-   * endpoints (nearly every call) is answered at once, not through a promise: the request path awaits only a hold.
-   */
-  get(index: number, floor = -1): Access | Promise<Access> {
+  /** Tier `index`, holding for it when it has no endpoint; `floor`: tiers at or below it are no fallback. */
+  async get(index: number, floor = -1): Promise<Access> {
     const ready = this.warm(index);
-    return ready ? { kind: 'ready', index, ready, heldSeconds: 0 } : this.getCold(index, floor);
-  }
-
-  private async getCold(index: number, floor: number): Promise<Access> {
+    if (ready) return { kind: 'ready', index, ready, heldSeconds: 0 };
     const name = this.runtime.config.tiers[index]!.name;
     let heldSeconds = 0;
     if (this.source && !this.cold.has(index) && this.holdSeconds > 0) {

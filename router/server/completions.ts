@@ -152,8 +152,7 @@ async function pinned(
   const signal = clientGone(res);
   // A tier with no replica: hold the request until one appears, else a warm tier of the cascade serves it.
   const access = new TierAccess(asked.cascade, holds, state.config.scaleFromZero.holdSeconds, signal);
-  let got = access.get(asked.index);
-  if (got instanceof Promise) got = await got;
+  const got = await access.get(asked.index);
   let target: ReadyTier;
   let reason = 'pinned to this tier';
   if (got.kind === 'ready') target = got.ready;
