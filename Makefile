@@ -36,9 +36,11 @@ test-k8s: build k8s-binaries
 demo: build
 	node dist/router/cli/main.js demo
 
-# The router benchmark (about 3 min, real processes), express's cost to the garbage collector (about 1 min),
+# The router benchmark (about 3 min, real processes; its closed-loop load runs on wrk, installed here), express's cost to the garbage collector (about 1 min),
 # then the autoscaling simulation (about 2 min, deterministic). All write dated reports to docs/benchmarks/ (see its README).
 bench: build
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package): the closed-loop load generator of the router benchmark"; \
+	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || echo "wrk could not be installed: the router benchmark uses autocannon"; }
 	node dist/test/bench/run.js
 	node dist/test/bench/express-gc.js
 	node dist/test/bench/autoscale/run.js

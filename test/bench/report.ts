@@ -168,12 +168,14 @@ export function renderMarkdown(r: BenchReport): string {
   out.push('## B. Routed throughput against zero-latency simulators');
   out.push('');
   out.push(
-    `Closed loop (autocannon): N keep-alive connections each send the next request when the last one is answered, for ` +
+    `Closed loop (${loadGeneratorName(r.settings.loadGenerator)}): N keep-alive connections each send the next request when the last one is answered, for ` +
       `${r.settings.cannonSeconds} s per row after a warm-up. Requests name the cascade \`${rt.cascade}\` (3 tiers, one simulator ` +
       'process each), so the router asks the first tier for an answer and for a verification (n=8, max_tokens 250), and ' +
       'escalates to the next tier when the simulated confidence is below 0.5. Upstream calls and escalations are read from the ' +
       'router\'s /metrics (tiermix_upstream_request_seconds_count, tiermix_escalations_total) before and after each row. ' +
-      'Latencies are autocannon\'s (whole milliseconds).',
+      (r.settings.loadGenerator === 'wrk'
+        ? 'Latencies are wrk\'s; "bench cores" is wrk\'s CPU (plus the benchmark process\'s own).'
+        : 'Latencies are autocannon\'s (whole milliseconds); "bench cores" is autocannon\'s, in the benchmark process.'),
   );
   out.push('');
   out.push(
@@ -244,4 +246,9 @@ export function renderMarkdown(r: BenchReport): string {
   out.push('```');
   out.push('');
   return out.join('\n');
+}
+
+/** How the report names the closed-loop load generator. */
+function loadGeneratorName(g: BenchReport['settings']['loadGenerator'] | undefined): string {
+  return g === 'wrk' ? 'wrk, one thread' : 'autocannon';
 }

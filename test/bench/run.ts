@@ -16,7 +16,8 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildVerificationPrompt, VERIFY_STOP } from '../../router/verify/prompt.js';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.js';
-import { cannon, pacedLoad, summarize, type CannonSummary, type LatencySummary, type PacedResult } from './load.js';
+import { cannon, pacedLoad, summarize, type CannonOptions, type CannonSummary, type LatencySummary, type PacedResult } from './load.js';
+import { wrkAvailable, wrkLoad } from './wrk.js';
 import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 import {
   BARE_SERVER, CLI, cpuSeconds, installExitHandlers, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
@@ -43,6 +44,8 @@ interface Settings {
   cannonSeconds: number;
   contextSeconds: number;
   connections: number[];
+  /** Closed-loop load generator: wrk (C, light on CPU) when installed, else autocannon (in this process). */
+  loadGenerator: 'wrk' | 'autocannon';
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -62,8 +65,22 @@ function parseArgs(argv: string[]): Settings {
     cannonSeconds: quick ? 4 : 10,
     contextSeconds: quick ? 3 : 6,
     connections: [16, 64, 128],
+    loadGenerator: loadGeneratorArg(argv),
   };
 }
+
+function loadGeneratorArg(argv: string[]): Settings['loadGenerator'] {
+  const at = argv.indexOf('--load-generator');
+  const asked = at >= 0 ? argv[at + 1] : undefined;
+  if (asked !== undefined && asked !== 'wrk' && asked !== 'autocannon') {
+    throw new Error(`--load-generator must be wrk or autocannon, not ${asked}`);
+  }
+  if (asked === 'wrk' && !wrkAvailable()) throw new Error('--load-generator wrk: no wrk binary here (apt-get install wrk)');
+  return asked ?? (wrkAvailable() ? 'wrk' : 'autocannon');
+}
+
+/** The closed-loop load of the settings' generator. */
+const closedLoop = (s: Settings, opts: CannonOptions): Promise<CannonSummary> => (s.loadGenerator === 'wrk' ? wrkLoad(opts) : cannon(opts));
 
 // ---- CPU accounting around a phase
 
@@ -311,13 +328,13 @@ async function routedThroughput(s: Settings, router: RouterProc, cascade: string
   }));
   const url = router.url;
   process.stdout.write(`  warm-up (64 connections, 3 s) ... `);
-  await cannon({ url, connections: 64, durationSeconds: s.quick ? 1 : 3, requests });
+  await closedLoop(s, { url, connections: 64, durationSeconds: s.quick ? 1 : 3, requests });
   console.log('done');
   const runs: RoutedRun[] = [];
   for (const connections of s.connections) {
     process.stdout.write(`  ${connections} connections for ${s.cannonSeconds} s ... `);
     const before = await metricsText(router);
-    const m = await measured(procs, () => cannon({ url, connections, durationSeconds: s.cannonSeconds, requests }));
+    const m = await measured(procs, () => closedLoop(s, { url, connections, durationSeconds: s.cannonSeconds, requests }));
     const after = await metricsText(router);
     const d = (name: string, f: Record<string, string> = {}) => metricSum(after, name, f) - metricSum(before, name, f);
     const routedRequests = d('tiermix_requests_total', { mode: 'routed' });
@@ -404,7 +421,7 @@ async function context(s: Settings, sim: Sim): Promise<ContextRun[]> {
   const one = async (name: string, description: string, url: string, body: string, connections: number, procs: Record<string, number>) => {
     process.stdout.write(`  ${name}, ${connections} connections, ${s.contextSeconds} s ... `);
     const requests = [{ method: 'POST', path: '/v1/completions', headers: { 'content-type': 'application/json' }, body }];
-    const m = await measured(procs, () => cannon({ url, connections, durationSeconds: s.contextSeconds, requests }));
+    const m = await measured(procs, () => closedLoop(s, { url, connections, durationSeconds: s.contextSeconds, requests }));
     runs.push({ name, description, load: m.result, cpu: m.cpu });
     console.log(`${m.result.reqPerSec.toFixed(0)} req/s, ${m.result.non2xx + m.result.errors} failed`);
   };
@@ -475,7 +492,7 @@ async function profiles(s: Settings, configYaml: string, sim: Sim, cascade: stri
     const cpuBefore = cpuSeconds(router.child.pid);
     let cpuAfter = NaN;
     try {
-      load = await cannon({
+      load = await closedLoop(s, {
         url: router.url,
         connections: c.connections,
         durationSeconds: s.cannonSeconds,
