@@ -1,8 +1,10 @@
 // `tiermix router`: run the routing gateway from a YAML configuration file.
-import { type Command } from 'commander';
-import { parsePort } from './options.js';
+import type { Command, CommanderError } from 'commander';
+import { intIn, parsePort, USAGE_ERROR } from './options.js';
 import { ConfigError, parseConfig, readConfigText } from '../config/load.js';
 import type { RouterConfig } from '../config/schema.js';
+import { isClusterWorker, runPrimary, workerMetrics } from '../server/cluster.js';
+import { RouterMetrics } from '../metrics/router-metrics.js';
 import { defaultLogger, startRouter } from '../server/start.js';
 
 interface RouterCliOptions {
@@ -12,7 +14,10 @@ interface RouterCliOptions {
   logLevel: string;
   healthChecks: boolean;
   waitForConfig: boolean;
+  workers?: number;
 }
+
+const MAX_WORKERS = 64;
 
 export function registerRouterCommand(program: Command): void {
   program
@@ -24,6 +29,11 @@ export function registerRouterCommand(program: Command): void {
     .option('--log-level <level>', 'pino log level: fatal, error, warn, info, debug, trace', process.env.TIERMIX_LOG_LEVEL ?? 'info')
     .option('--no-health-checks', 'do not probe replicas\' /health (treat them as ready until they fail)')
     .option(
+      '--workers <n>',
+      `router processes sharing the port (1-${MAX_WORKERS}): one event loop uses one core; /metrics sums every worker`,
+      intIn(1, MAX_WORKERS),
+    )
+    .option(
       '--wait-for-config',
       'start even when the file is missing or invalid: not ready (/readyz 503) until a valid version appears (for a file written by the controller)',
       false,
@@ -31,8 +41,12 @@ export function registerRouterCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nThe configuration names cascades (ordered tiers, smallest first) and each tier\'s vLLM endpoints.\n' +
-        'See docs/configuration.md. Environment: TIERMIX_CONFIG, TIERMIX_LOG_LEVEL.',
+        'See docs/configuration.md. Environment: TIERMIX_CONFIG, TIERMIX_LOG_LEVEL, TIERMIX_ROUTER_WORKERS.',
     )
+    .exitOverride((err: CommanderError) => {
+      // Usage errors exit 2, like the other subcommands; --help exits 0.
+      process.exit(err.exitCode === 0 ? 0 : USAGE_ERROR);
+    })
     .action(async (opts: RouterCliOptions) => {
       if (!opts.config) {
         console.error('tiermix router: no configuration; pass --config <file> or set TIERMIX_CONFIG');
@@ -57,6 +71,11 @@ export function registerRouterCommand(program: Command): void {
         if (err.missing) logger.warn({ file: opts.config }, 'no configuration file yet: waiting for it (not ready until then)');
         else logger.error({ problems: err.problems }, 'invalid configuration: waiting for a valid version (not ready until then)');
       }
+      const workers = opts.workers ?? workersFromEnv();
+      const clustered = workers > 1;
+      // The primary only checked the file (a typo exits 2 before anything is forked); its workers serve.
+      if (clustered && !isClusterWorker()) return runPrimary(workers, logger);
+      const metrics = new RouterMetrics();
       let router;
       try {
         // Loads POMDP models and classifier sessions before listening; a model that does not fit is a ConfigError.
@@ -67,6 +86,8 @@ export function registerRouterCommand(program: Command): void {
           configFileText: text,
           waitForConfig: opts.waitForConfig,
           logger,
+          metrics,
+          ...(clustered ? { metricsText: workerMetrics(metrics.registry) } : {}),
           healthChecks: opts.healthChecks,
           ...(opts.host !== undefined ? { host: opts.host } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -80,7 +101,30 @@ export function registerRouterCommand(program: Command): void {
         logger.info({ signal }, 'shutting down: finishing requests in flight');
         void router.close().then(() => process.exit(0));
       };
+      if (clustered) {
+        // A worker may get a signal twice (Ctrl-C reaches the whole process group, and the primary passes it on).
+        let stopping = false;
+        const once = (signal: string) => () => {
+          if (!stopping) shutdown(signal);
+          stopping = true;
+        };
+        process.on('SIGTERM', once('SIGTERM'));
+        process.on('SIGINT', once('SIGINT'));
+        return;
+      }
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+}
+
+/** TIERMIX_ROUTER_WORKERS when --workers is not given (1 when neither is); a bad value exits 2 naming the variable. */
+function workersFromEnv(): number {
+  const raw = process.env.TIERMIX_ROUTER_WORKERS;
+  if (raw === undefined || raw === '') return 1;
+  try {
+    return intIn(1, MAX_WORKERS)(raw);
+  } catch (err) {
+    console.error(`tiermix router: TIERMIX_ROUTER_WORKERS=${raw}: ${(err as Error).message}`);
+    process.exit(USAGE_ERROR);
+  }
 }

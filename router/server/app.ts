@@ -22,6 +22,8 @@ export interface RouterAppDeps {
   holds?: TierHolds;
   /** The configuration file's status, for /readyz. */
   configStatus?: () => ConfigStatus;
+  /** What /metrics serves (default: this process's registry; under --workers, every worker's summed). */
+  metricsText?: () => Promise<string>;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -94,6 +96,8 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
       ready,
       ...(reason ? { reason } : {}),
       accepting,
+      // Which process answered: under --workers each worker has its own tier clients and counts.
+      pid: process.pid,
       configuration: {
         loaded: state.configured,
         ...(status ? { file: status.file ?? null, loaded_at: status.loadedAt, last_error: status.lastError } : {}),
@@ -103,9 +107,11 @@ export function createRouterApp(deps: RouterAppDeps): express.Express {
     });
   });
 
+  const metricsText = deps.metricsText ?? (() => metrics.registry.metrics());
   app.get('/metrics', async (_req, res) => {
+    const text = await metricsText();
     res.setHeader('content-type', metrics.registry.contentType);
-    res.end(await metrics.registry.metrics());
+    res.end(text);
   });
 
   app.use('/v1', auth);

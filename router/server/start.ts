@@ -42,6 +42,8 @@ export interface StartRouterOptions {
   watchIntervalMs?: number;
   /** Active health checks of replicas (default on). */
   healthChecks?: boolean;
+  /** What /metrics serves (default: this process's registry); `tiermix router --workers` sums every worker's. */
+  metricsText?: () => Promise<string>;
 }
 
 export interface RunningRouter {
@@ -101,7 +103,10 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   let accepting = true;
   const holds = new TierHolds(() => state, metrics);
 
-  const app = createRouterApp({ getState: () => state, metrics, logger, accepting: () => accepting, holds, configStatus: () => status });
+  const app = createRouterApp({
+    getState: () => state, metrics, logger, accepting: () => accepting, holds, configStatus: () => status,
+    ...(opts.metricsText ? { metricsText: opts.metricsText } : {}),
+  });
   const server = createExpressServer(app);
   // Longer than common load balancer idle timeouts, so the LB closes idle connections first.
   server.keepAliveTimeout = 65_000;

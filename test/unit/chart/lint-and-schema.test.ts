@@ -41,6 +41,7 @@ describe('values.schema.json refuses bad values and names the field', () => {
     ['zero controller replicas', { set: ['controller.replicas=0'] }, /controller\.replicas: Must be greater than or equal to 1/],
     ['a replica count that is not a number', { values: { router: { replicas: 'two' } } }, /router\.replicas: Invalid type\. Expected: integer, given: string/],
     ['an unknown Service type', { set: ['router.service.type=Ingress'] }, /router\.service\.type: router\.service\.type must be one of the following: "ClusterIP", "NodePort", "LoadBalancer"/],
+    ['zero router workers', { set: ['router.workers=0'] }, /router\.workers: Must be greater than or equal to 1/],
     ['a port out of range', { set: ['controller.metricsPort=70000'] }, /controller\.metricsPort: Must be less than or equal to 65535/],
     ['a GPU profile without a resource name', { values: { controller: { gpuProfiles: { 'amd-mi300x': { nodeSelector: { a: 'b' } } } } } }, /controller\.gpuProfiles\.amd-mi300x: resourceName is required/],
     ['a bad extended resource name', { set: ['controller.gpuProfiles.nvidia-l4.resourceName=gpu'] }, /controller\.gpuProfiles\.nvidia-l4\.resourceName: Does not match pattern/],

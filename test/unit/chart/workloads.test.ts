@@ -195,6 +195,12 @@ describe('chart: the router', () => {
     assert.equal(volume?.configMap?.optional, true);
   });
 
+  it('runs one router process per pod by default, and router.workers of them with --workers', () => {
+    assert.ok(!container(defaults, '-router').args?.some((a) => a.startsWith('--workers')), String(container(defaults, '-router').args));
+    const c = container(render({ set: ['router.workers=3'] }), '-router');
+    assert.ok(c.args?.includes('--workers=3'), String(c.args));
+  });
+
   it('runs `tiermix router` with 2 replicas behind a ClusterIP Service on port 80, rolling without losing capacity', () => {
     const d = deployment(defaults, '-router');
     assert.equal(d.spec?.replicas, 2);
