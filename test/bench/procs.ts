@@ -2,7 +2,7 @@
 // project's CLI, wait until they answer (bounded), read their CPU time from /proc, and stop them all at the
 // end, also when the benchmark fails or is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,13 +201,13 @@ export interface RouterProc {
 }
 
 /** `tiermix router --config <file> --log-level warn` on a free loopback port; ready when /readyz is 200. */
-export async function startRouter(configYaml: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RouterProc> {
+export async function startRouter(configYaml: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}, routerArgs: string[] = []): Promise<RouterProc> {
   const dir = tempDir('tiermix-bench-');
   const configFile = join(dir, 'router.yaml');
   writeFileSync(configFile, configYaml);
   const port = await freePort();
   const extra = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawnNode('router', [...extra, ...nodeArgs, CLI, 'router', '--config', configFile, '--log-level', 'warn', '--host', '127.0.0.1', '--port', String(port)], env);
+  const child = spawnNode('router', [...extra, ...nodeArgs, CLI, 'router', '--config', configFile, '--log-level', 'warn', '--host', '127.0.0.1', '--port', String(port), ...routerArgs], env);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/readyz`, 20_000);
   return { child, url, configFile };
@@ -227,6 +227,26 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU seconds of a process and its direct children (a `tiermix router --workers N` primary and its workers), or
+ * NaN when the process itself is gone.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  if (!Number.isFinite(total)) return total;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** Machine-wide busy and total CPU seconds (all cores) from /proc/stat. */

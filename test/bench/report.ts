@@ -170,7 +170,7 @@ export function renderMarkdown(r: BenchReport): string {
   out.push(
     `Closed loop (${loadGeneratorName(r.settings.loadGenerator)}): N keep-alive connections each send the next request when the last one is answered, for ` +
       `${r.settings.cannonSeconds} s per row after a warm-up. Requests name the cascade \`${rt.cascade}\` (3 tiers, one simulator ` +
-      'process each), so the router asks the first tier for an answer and for a verification (n=8, max_tokens 250), and ' +
+      'process each; the router once per worker count, `tiermix router --workers N`, its CPU summed over its processes), so the router asks the first tier for an answer and for a verification (n=8, max_tokens 250), and ' +
       'escalates to the next tier when the simulated confidence is below 0.5. Upstream calls and escalations are read from the ' +
       'router\'s /metrics (tiermix_upstream_request_seconds_count, tiermix_escalations_total) before and after each row. ' +
       (r.settings.loadGenerator === 'wrk'
@@ -180,9 +180,9 @@ export function renderMarkdown(r: BenchReport): string {
   out.push('');
   out.push(
     table(
-      ['Connections', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'upstream calls/req (answer + verify)', 'escalations/req', 'router GC (count, ms)', 'router CPU ms/req', 'sims CPU ms/req', 'router cores', 'sims cores (tier 1 + 2 + 3)', 'bench cores', 'other cores', 'machine busy cores'],
+      ['Router workers', 'Connections', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'upstream calls/req (answer + verify)', 'escalations/req', 'router GC (count, ms)', 'router CPU ms/req', 'sims CPU ms/req', 'router cores', 'sims cores (tier 1 + 2 + 3)', 'bench cores', 'other cores', 'machine busy cores'],
       rt.runs.map((x) => [
-        x.load.connections, `**${int(x.load.reqPerSec)}**`, x.load.latencyMs.p50, x.load.latencyMs.p99, int(x.load.total2xx), int(x.load.non2xx), int(x.load.errors),
+        x.workers ?? 1, x.load.connections, `**${int(x.load.reqPerSec)}**`, x.load.latencyMs.p50, x.load.latencyMs.p99, int(x.load.total2xx), int(x.load.non2xx), int(x.load.errors),
         `${f(x.upstreamPerRequest)} (${f((x.upstreamByPurpose.answer ?? 0) / x.routedRequests)} + ${f((x.upstreamByPurpose.verify ?? 0) / x.routedRequests)})`,
         f(x.escalationsPerRequest), `${x.runtime.gcCount}, ${f(x.runtime.gcMs, 1)}`, f(x.routerCpuMsPerRequest, 3), f(x.simCpuMsPerRequest, 3), cores(x.cpu, 'router'),
         `${simCores(x.cpu)} (${perSimCores(x.cpu)})`, f(x.cpu.bench), f(x.cpu.other), f(x.cpu.machineBusy),
@@ -190,13 +190,15 @@ export function renderMarkdown(r: BenchReport): string {
     ),
   );
   out.push('');
-  const best = rt.runs.find((x) => x.load.connections === rt.bestConnections) ?? rt.runs[0];
+  const bestWorkers = rt.bestWorkers ?? 1;
+  const best = rt.runs.find((x) => x.load.connections === rt.bestConnections && (x.workers ?? 1) === bestWorkers) ?? rt.runs[0];
   if (best) {
     const perCore = 1000 / best.routerCpuMsPerRequest;
     const all = best.routerCpuMsPerRequest + best.simCpuMsPerRequest;
     const routerShare = (best.cpu.cores.router ?? 0) / Math.max(0.01, best.cpu.machineBusy);
     out.push(
-      `Best: **${int(rt.best)} req/s** at ${rt.bestConnections} connections; target >= ${int(TARGET_RPS)}: ${verdict(rt.pass)}. ` +
+      `Best: **${int(rt.best)} req/s** at ${rt.bestConnections} connections with ${bestWorkers} router worker${bestWorkers > 1 ? 's' : ''}; ` +
+        `target >= ${int(TARGET_RPS)}: ${verdict(rt.pass)}. ` +
         `In that row the machine had ${f(best.cpu.machineBusy)} of ${m.cores} cores busy, the router ${f(100 * routerShare, 0)} % of them. ` +
         `At ${f(best.routerCpuMsPerRequest, 3)} router CPU ms per routed request, one core running only the router would serve about ` +
         `${int(perCore)} routed req/s; with the simulators' ${f(best.simCpuMsPerRequest, 3)} ms per request, router + simulators need ` +

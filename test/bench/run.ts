@@ -20,7 +20,7 @@ import { cannon, pacedLoad, summarize, type CannonOptions, type CannonSummary, t
 import { wrkAvailable, wrkLoad } from './wrk.js';
 import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 import {
-  BARE_SERVER, CLI, cpuSeconds, installExitHandlers, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
+  BARE_SERVER, CLI, installExitHandlers, treeCpuSeconds, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
   stopAll, stopChild, tempDir, type RouterProc, type Sim,
 } from './procs.js';
 import { renderMarkdown } from './report.js';
@@ -46,6 +46,8 @@ interface Settings {
   connections: number[];
   /** Closed-loop load generator: wrk (C, light on CPU) when installed, else autocannon (in this process). */
   loadGenerator: 'wrk' | 'autocannon';
+  /** Part B runs once per router worker count (tiermix router --workers). */
+  routerWorkers: number[];
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -66,7 +68,18 @@ function parseArgs(argv: string[]): Settings {
     contextSeconds: quick ? 3 : 6,
     connections: [16, 64, 128],
     loadGenerator: loadGeneratorArg(argv),
+    routerWorkers: routerWorkersArg(argv),
   };
+}
+
+function routerWorkersArg(argv: string[]): number[] {
+  const at = argv.indexOf('--router-workers');
+  if (at < 0) return [1, 2];
+  const list = (argv[at + 1] ?? '').split(',').map(Number);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+    throw new Error(`--router-workers takes worker counts from 1 to 64 separated by commas (e.g. 1,2), not ${argv[at + 1] ?? 'nothing'}`);
+  }
+  return list;
 }
 
 function loadGeneratorArg(argv: string[]): Settings['loadGenerator'] {
@@ -104,7 +117,8 @@ export interface CpuUse {
 function snap(procs: Record<string, number>): CpuSnap {
   return {
     at: performance.now(),
-    pids: Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)])),
+    // A router with --workers is a primary and its workers: their CPU counts together.
+    pids: Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, treeCpuSeconds(pid)])),
     bench: selfCpuSeconds(),
     machine: machineCpuSeconds(),
   };
@@ -306,6 +320,8 @@ export interface RoutedRun {
   escalations: number;
   escalationsPerRequest: number;
   outcomes: Record<string, number>;
+  /** Router processes (tiermix router --workers); the router's CPU is theirs together. */
+  workers: number;
   routerCpuMsPerRequest: number;
   simCpuMsPerRequest: number;
   runtime: RuntimeStats;
@@ -316,10 +332,31 @@ export interface RoutedReport {
   runs: RoutedRun[];
   best: number;
   bestConnections: number;
+  bestWorkers: number;
   pass: boolean;
 }
 
-async function routedThroughput(s: Settings, router: RouterProc, cascade: string, procs: Record<string, number>): Promise<RoutedReport> {
+/** Part B once per router worker count, each with a router of its own; the best clean row over all of them. */
+async function routedThroughputByWorkers(s: Settings, configYaml: string, cascade: string, sims: Record<string, number>): Promise<RoutedReport> {
+  const runs: RoutedRun[] = [];
+  for (const workers of s.routerWorkers) {
+    console.log(`  router with ${workers} worker${workers > 1 ? 's' : ''}:`);
+    const router = await startRouter(configYaml, [], {}, ['--workers', String(workers)]);
+    try {
+      runs.push(...(await routedThroughput(s, router, cascade, { router: router.child.pid!, ...sims }, workers)));
+    } finally {
+      await stopChild(router.child);
+    }
+  }
+  const clean = runs.filter((r) => r.load.non2xx + r.load.errors === 0);
+  const bestRun = (clean.length > 0 ? clean : runs).reduce((a, b) => (b.load.reqPerSec > a.load.reqPerSec ? b : a));
+  return {
+    cascade, runs, best: bestRun.load.reqPerSec, bestConnections: bestRun.load.connections, bestWorkers: bestRun.workers,
+    pass: bestRun.load.reqPerSec >= TARGETS.routedReqPerSec,
+  };
+}
+
+async function routedThroughput(s: Settings, router: RouterProc, cascade: string, procs: Record<string, number>, workers: number): Promise<RoutedRun[]> {
   const requests = ROUTED_PROMPTS.map((prompt) => ({
     method: 'POST',
     path: '/v1/completions',
@@ -352,6 +389,7 @@ async function routedThroughput(s: Settings, router: RouterProc, cascade: string
       escalations,
       escalationsPerRequest: escalations / routedRequests,
       outcomes,
+      workers,
       routerCpuMsPerRequest: (1000 * m.cpuSeconds.router!) / routedRequests,
       simCpuMsPerRequest: (1000 * simCpu) / routedRequests,
       runtime: runtimeStats(before, after),
@@ -362,9 +400,7 @@ async function routedThroughput(s: Settings, router: RouterProc, cascade: string
         `${run.upstreamPerRequest.toFixed(2)} upstream calls/request, router ${m.cpu.cores.router} cores`,
     );
   }
-  const clean = runs.filter((r) => r.load.non2xx + r.load.errors === 0);
-  const bestRun = (clean.length > 0 ? clean : runs).reduce((a, b) => (b.load.reqPerSec > a.load.reqPerSec ? b : a));
-  return { cascade, runs, best: bestRun.load.reqPerSec, bestConnections: bestRun.load.connections, pass: bestRun.load.reqPerSec >= TARGETS.routedReqPerSec };
+  return runs;
 }
 
 // ---- context: the simulator alone, and bare node:http servers on this machine
@@ -489,7 +525,7 @@ async function profiles(s: Settings, configYaml: string, sim: Sim, cascade: stri
     const router = await startRouter(configYaml, ['--cpu-prof', '--cpu-prof-dir', dir]);
     let load: CannonSummary;
     const startUs = Number(process.hrtime.bigint() / 1000n);
-    const cpuBefore = cpuSeconds(router.child.pid);
+    const cpuBefore = treeCpuSeconds(router.child.pid);
     let cpuAfter = NaN;
     try {
       load = await closedLoop(s, {
@@ -498,7 +534,7 @@ async function profiles(s: Settings, configYaml: string, sim: Sim, cascade: stri
         durationSeconds: s.cannonSeconds,
         requests: [{ method: 'POST', path: '/v1/completions', headers: { 'content-type': 'application/json' }, body: c.body }],
       });
-      cpuAfter = cpuSeconds(router.child.pid);
+      cpuAfter = treeCpuSeconds(router.child.pid);
     } finally {
       await stopChild(router.child, 15_000);
     }
@@ -589,9 +625,10 @@ async function main(): Promise<void> {
 
   console.log(`\nA. pass-through at ${TARGETS.rate} req/s: direct to the simulator vs. through the router pinned to that tier`);
   const pass = await passThrough(s, sims[0]!, router, procs);
-  console.log(`\nB. routed throughput: cascade of ${sims.length} tiers (answer + verification n=8 per tier asked)`);
-  const routed = await routedThroughput(s, router, cascade, procs);
   await stopChild(router.child);
+  console.log(`\nB. routed throughput: cascade of ${sims.length} tiers (answer + verification n=8 per tier asked)`);
+  const simProcs = Object.fromEntries(sims.map((x) => [`sim ${x.model}`, x.child.pid!]));
+  const routed = await routedThroughputByWorkers(s, configYaml, cascade, simProcs);
 
   let ctx: ContextRun[] = [];
   if (s.context) {
@@ -607,7 +644,9 @@ async function main(): Promise<void> {
     // shares are applied to the CPU per request measured without it.
     const pinnedSegments = pass.segments.filter((x) => x.routerCpuMsPerRequest !== null);
     const pinnedCpu = pinnedSegments.reduce((n, x) => n + x.routerCpuMsPerRequest!, 0) / Math.max(1, pinnedSegments.length);
-    const routedCpu = routed.runs.find((x) => x.load.connections === routed.bestConnections)?.routerCpuMsPerRequest ?? null;
+    // The profiled router is one process: compare with the best one-worker row.
+    const oneWorker = routed.runs.filter((x) => x.workers === 1);
+    const routedCpu = oneWorker.length > 0 ? oneWorker.reduce((a, b) => (b.load.reqPerSec > a.load.reqPerSec ? b : a)).routerCpuMsPerRequest : null;
     for (const p of profs) p.unprofiledCpuMsPerRequest = p.name.startsWith('pinned') ? pinnedCpu : routedCpu;
   }
 
