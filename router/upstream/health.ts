@@ -1,5 +1,7 @@
 // Active health checks: GET <replica><path> for every replica on a fixed interval; 200 = ready.
-import type { AxiosInstance } from 'axios';
+import type { KeepAliveAgents } from './agents.js';
+import { splitUrl } from './http.js';
+import { upstreamCall } from './upstream-call.js';
 
 export interface HealthCheckOptions {
   intervalSeconds: number;
@@ -9,7 +11,8 @@ export interface HealthCheckOptions {
 export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = { intervalSeconds: 5, path: '/health' };
 
 export interface HealthCheckParams {
-  http: AxiosInstance;
+  /** The tier client's connection pools (read per check: their dispatcher can be replaced). */
+  agents: Pick<KeepAliveAgents, 'dispatcher'>;
   /** Base URLs (no trailing slash), index-aligned with the replica set. */
   baseUrls: readonly string[];
   options: HealthCheckOptions;
@@ -24,11 +27,12 @@ export interface HealthChecker {
 
 /** Checks every replica right away, then every intervalSeconds. The timer is unref'd. */
 export function startHealthChecks(params: HealthCheckParams): HealthChecker {
-  const { http, baseUrls, options, timeoutMs, onResult } = params;
+  const { agents, baseUrls, options, timeoutMs, onResult } = params;
+  const targets = baseUrls.map((base) => splitUrl(base + options.path));
   const running: (AbortController | undefined)[] = baseUrls.map(() => undefined);
   let stopped = false;
 
-  const checkOne = async (index: number, url: string): Promise<void> => {
+  const checkOne = async (index: number, target: { origin: string; path: string }): Promise<void> => {
     // A check still waiting on a slow replica is not doubled up.
     if (running[index]) return;
     // The controller lets stop() cancel a check that is still waiting.
@@ -36,7 +40,14 @@ export function startHealthChecks(params: HealthCheckParams): HealthChecker {
     running[index] = controller;
     let ok = false;
     try {
-      const res = await http.get(url, { signal: controller.signal, timeout: timeoutMs, responseType: 'text', transformResponse: [] });
+      const res = await upstreamCall(agents.dispatcher, {
+        ...target,
+        method: 'GET',
+        headersTimeoutMs: timeoutMs,
+        bodyTimeoutMs: timeoutMs,
+        signal: controller.signal,
+        stream: false,
+      });
       ok = res.status === 200;
     } catch {
       ok = false;
@@ -47,7 +58,7 @@ export function startHealthChecks(params: HealthCheckParams): HealthChecker {
   };
 
   const checkAll = (): void => {
-    baseUrls.forEach((base, i) => void checkOne(i, base + options.path));
+    targets.forEach((target, i) => void checkOne(i, target));
   };
 
   const interval = setInterval(checkAll, options.intervalSeconds * 1000);

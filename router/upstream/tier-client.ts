@@ -4,25 +4,25 @@
 // Timeouts per attempt:
 // - connect: tier.timeouts.connectSeconds for setting up a new connection (armed per connection in
 //   agents.ts).
-// - postJson: axios's timeout of requestSeconds: time until the response headers, then the same
-//   limit on any silence while the body arrives. vLLM sends a non-streamed answer only once it is
-//   complete, so the headers mark nearly the whole request.
+// - postJson: requestSeconds until the response headers, then the same limit on any silence while
+//   the body arrives. vLLM sends a non-streamed answer only once it is complete, so the headers mark
+//   nearly the whole request.
 // - postStream: requestSeconds until the response headers; after that, an idle timeout between
 //   chunks (streamIdleSeconds, default requestSeconds), because a long generation may legitimately
 //   stream for longer than any fixed limit. An error status's small body is read under the idle
 //   timeout too.
-// axios is the client API; its transport is an undici adapter (undici-adapter.ts): undici's
+// Each attempt is one upstreamCall (upstream-call.ts) on the tier's undici pools (agents.ts): undici's
 // per-request headers and body timers carry these limits (counted from the moment the request is
 // written to a connection; they run on undici's timer wheel and fire up to about a second late, fine
-// for limits in seconds). The caller's AbortSignal goes straight to axios: no timers or
-// AbortControllers of our own per call.
+// for limits in seconds). The caller's AbortSignal goes straight to upstreamCall: no timers or
+// AbortControllers of our own per call. JSON answers are parsed here; a 2xx body that is not JSON
+// counts as a replica fault.
 //
 // GPU-seconds reported for a call (result, stream `finished`, UpstreamError.gpuSeconds) cover all its
 // attempts, failed ones included: a replica that timed out still spent its GPUs on the request.
 // onAttempt reports a streamed attempt when its body ends, so its seconds cover the whole stream.
 import { performance } from 'node:perf_hooks';
 import { finished as streamFinished, type Readable } from 'node:stream';
-import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 
 import type { RetryConfig, TierConfig } from '../config/schema.js';
 import { ReplicaGpuMeter, type MeterToken } from '../cost/gpu-meter.js';
@@ -35,9 +35,10 @@ import {
   isRetryable,
   type AttemptFailure,
 } from './failures.js';
-import { createUpstreamAxios, readSmallBody, withoutCredentials } from './http.js';
+import { parseJsonOrText, readSmallBody, splitUrl, withoutCredentials } from './http.js';
 import { DEFAULT_HEALTH_CHECK, startHealthChecks, type HealthChecker, type HealthCheckOptions } from './health.js';
 import { DEFAULT_EJECTION, ReplicaSet, type EjectionPolicy } from './replica-set.js';
+import { UpstreamCallCode, upstreamCall, type UpstreamCallError, type UpstreamRequest, type UpstreamResponse } from './upstream-call.js';
 import {
   UpstreamError,
   type CallOptions,
@@ -86,7 +87,7 @@ export interface InspectableTierClient extends TierClient {
 }
 
 export function createTierClient(tier: TierConfig, retry: RetryConfig, options: TierClientOptions = {}): InspectableTierClient {
-  return new AxiosTierClient(tier, retry, options);
+  return new UndiciTierClient(tier, retry, options);
 }
 
 const PATHS: readonly UpstreamPath[] = ['/v1/completions', '/v1/chat/completions'];
@@ -94,7 +95,10 @@ const PATHS: readonly UpstreamPath[] = ['/v1/completions', '/v1/chat/completions
 interface Replica {
   /** For logs, hooks and results: the base URL without any user:password. */
   label: string;
-  urls: Record<string, string>;
+  /** The base URL split for undici: its origin, and the request path of each upstream path. */
+  origin: string;
+  pathPrefix: string;
+  paths: Record<string, string>;
   meter: ReplicaGpuMeter;
 }
 
@@ -105,8 +109,7 @@ interface Attempt {
   meterToken: MeterToken;
 }
 
-const NO_SIGNAL: AxiosRequestConfig = Object.freeze({});
-const STREAM_NO_SIGNAL: AxiosRequestConfig = Object.freeze({ responseType: 'stream' });
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
 
 /** A failed attempt, told apart from a result by instanceof. */
 class FailedAttempt {
@@ -116,19 +119,21 @@ class FailedAttempt {
   ) {}
 }
 
-class AxiosTierClient implements InspectableTierClient {
+class UndiciTierClient implements InspectableTierClient {
   readonly tierName: string;
   private readonly set: ReplicaSet;
   private readonly replicas: Replica[];
   private readonly agents: KeepAliveAgents;
-  private readonly http: AxiosInstance;
   private readonly health: HealthChecker | undefined;
   private readonly now: () => number;
   private readonly hooks: UpstreamHooks;
   private readonly logger: UpstreamLogger | undefined;
   private readonly maxAttempts: number;
   private readonly requestSeconds: number;
+  private readonly requestMs: number;
   private readonly streamIdleMs: number;
+  /** A streamed body that goes silent fails with the tier's timeout, whoever reads it. */
+  private readonly streamTimeoutError: (err: UpstreamCallError) => Error;
   private tierInFlight = 0;
 
   constructor(tier: TierConfig, retry: RetryConfig, options: TierClientOptions) {
@@ -138,14 +143,21 @@ class AxiosTierClient implements InspectableTierClient {
     this.logger = options.logger;
     this.maxAttempts = Math.max(1, retry.attemptsPerTier);
     this.requestSeconds = tier.timeouts.requestSeconds;
+    this.requestMs = tier.timeouts.requestSeconds * 1000;
     this.streamIdleMs = (options.streamIdleSeconds ?? tier.timeouts.requestSeconds) * 1000;
 
     const bases = tier.endpoints.map((e) => e.replace(/\/+$/, ''));
-    this.replicas = bases.map((base) => ({
-      label: withoutCredentials(base),
-      urls: Object.fromEntries(PATHS.map((p) => [p, base + p])),
-      meter: new ReplicaGpuMeter(tier.gpusPerReplica, () => this.now() / 1000),
-    }));
+    this.replicas = bases.map((base) => {
+      const { origin, path } = splitUrl(base);
+      const pathPrefix = path === '/' ? '' : path;
+      return {
+        label: withoutCredentials(base),
+        origin,
+        pathPrefix,
+        paths: Object.fromEntries(PATHS.map((p) => [p, pathPrefix + p])),
+        meter: new ReplicaGpuMeter(tier.gpusPerReplica, () => this.now() / 1000),
+      };
+    });
     const healthCheck = options.healthCheck === undefined ? DEFAULT_HEALTH_CHECK : options.healthCheck;
     this.set = new ReplicaSet(bases, healthCheck === false, options.ejection ?? DEFAULT_EJECTION);
 
@@ -153,19 +165,14 @@ class AxiosTierClient implements InspectableTierClient {
       connectTimeoutMs: tier.timeouts.connectSeconds * 1000,
       maxSocketsPerReplica: options.maxSocketsPerReplica ?? 1024,
     });
-    this.http = createUpstreamAxios(this.agents, {
-      requestTimeoutMs: tier.timeouts.requestSeconds * 1000,
-      streamIdleTimeoutMs: this.streamIdleMs,
-      // A streamed body that goes silent fails with the tier's timeout, whoever reads it.
-      mapStreamError: (err) =>
-        err.code === 'ETIMEDOUT' ? new UpstreamError('timeout', `no data for ${this.streamIdleMs / 1000}s while streaming`, this.tierName) : err,
-    });
+    this.streamTimeoutError = (err) =>
+      err.code === UpstreamCallCode.BodyTimeout ? new UpstreamError('timeout', `no data for ${this.streamIdleMs / 1000}s while streaming`, this.tierName) : err;
 
     this.health =
       healthCheck === false || bases.length === 0
         ? undefined
         : startHealthChecks({
-            http: this.http,
+            agents: this.agents,
             baseUrls: bases,
             options: healthCheck,
             timeoutMs: Math.max(tier.timeouts.connectSeconds, 1) * 1000,
@@ -243,20 +250,22 @@ class AxiosTierClient implements InspectableTierClient {
     opts: CallOptions,
   ): Promise<UpstreamJsonResult<T> | FailedAttempt> {
     const attempt = this.beginAttempt(index);
-    let res: AxiosResponse | undefined;
+    let status = 0;
+    let answer: unknown;
     let failure: AttemptFailure | undefined;
     try {
-      const answer: AxiosResponse = await this.http.post(this.urlOf(index, path), payload, opts.signal ? { signal: opts.signal } : NO_SIGNAL);
-      res = answer;
-      failure = failureFromJsonResponse(answer.status, answer.data);
+      const res = await upstreamCall(this.agents.dispatcher, this.requestOf(index, path, payload, opts.signal, false));
+      status = res.status;
+      answer = parseJsonOrText(res.body);
+      failure = failureFromJsonResponse(status, answer);
     } catch (err) {
       failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
     }
     const cost = this.endAttempt(attempt, opts.purpose, failure);
-    if (failure || !res) return new FailedAttempt(this.onReplica(index, failure ?? CALLER_ABORTED), cost.gpuSeconds);
+    if (failure) return new FailedAttempt(this.onReplica(index, failure), cost.gpuSeconds);
     return {
-      status: res.status,
-      body: res.data as T,
+      status,
+      body: answer as T,
       replica: this.replicas[index]!.label,
       seconds: cost.seconds,
       gpuSeconds: spent + cost.gpuSeconds,
@@ -275,11 +284,10 @@ class AxiosTierClient implements InspectableTierClient {
     const attempt = this.beginAttempt(index);
     let failure: AttemptFailure | undefined;
     try {
-      const config = opts.signal ? { signal: opts.signal, responseType: 'stream' as const } : STREAM_NO_SIGNAL;
-      const res: AxiosResponse<Readable> = await this.http.post(this.urlOf(index, path), payload, config);
+      const res = await upstreamCall(this.agents.dispatcher, this.requestOf(index, path, payload, opts.signal, true));
       if (res.status >= 200 && res.status < 300) return this.handOverStream(attempt, res, opts, attemptNo, spent);
       // Error statuses carry a small JSON body (vLLM's error object).
-      failure = failureFromStatus(res.status, await readSmallBody(res.data));
+      failure = failureFromStatus(res.status, await readSmallBody(res.body));
     } catch (err) {
       failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
     }
@@ -290,12 +298,12 @@ class AxiosTierClient implements InspectableTierClient {
   /** Headers arrived with 2xx: hand the body over and meter the attempt until the body ends. */
   private handOverStream(
     attempt: Attempt,
-    res: AxiosResponse<Readable>,
+    res: UpstreamResponse<Readable>,
     opts: CallOptions,
     attemptNo: number,
     spent: number,
   ): UpstreamStreamResult {
-    const stream = res.data;
+    const stream = res.body;
     const finished = new Promise<{ seconds: number; gpuSeconds: number; error?: Error }>((resolve) => {
       // finished() also keeps an 'error' listener on the stream, so a late error never goes unhandled.
       streamFinished(stream, (err) => {
@@ -343,9 +351,27 @@ class AxiosTierClient implements InspectableTierClient {
     else this.logger?.warn(fields, 'replica failed its health check');
   }
 
-  private urlOf(index: number, path: string): string {
+  /** One attempt's POST: a streamed body has the idle limit between chunks, and fails with the tier's timeout. */
+  private requestOf<Stream extends boolean>(
+    index: number,
+    path: string,
+    payload: string,
+    signal: AbortSignal | undefined,
+    stream: Stream,
+  ): UpstreamRequest & { stream: Stream } {
     const replica = this.replicas[index]!;
-    return replica.urls[path] ?? this.set.replicas[index]!.url + path;
+    return {
+      origin: replica.origin,
+      path: replica.paths[path] ?? replica.pathPrefix + path,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: payload,
+      headersTimeoutMs: this.requestMs,
+      bodyTimeoutMs: stream ? this.streamIdleMs : this.requestMs,
+      signal,
+      stream,
+      mapStreamError: stream ? this.streamTimeoutError : undefined,
+    };
   }
 
   /** Name the replica in the failure's description. */

@@ -3,7 +3,7 @@
 // - self: the function the CPU was in (a syscall such as writev, the GC, node's http internals, a package).
 // - attributed: each sample charged to the innermost frame that belongs to a library or to tiermix, so
 //   the node-core and syscall work a library asks for is counted for that library (the socket write of a
-//   response counts for express, the upstream request's for axios).
+//   response counts for express, an upstream request's for undici).
 import { readFileSync } from 'node:fs';
 
 interface CallFrame {
@@ -54,6 +54,7 @@ const EXPRESS = new Set([
   'ipaddr.js', 'path-to-regexp', 'setprototypeof', 'merge-descriptors', 'content-disposition', 'serve-static', 'ee-first', 'unpipe',
   'bytes', 'toidentifier', 'inherits', 'safe-buffer', 'safer-buffer', 'is-promise', 'once', 'wrappy', 'ms',
 ]);
+// The router no longer uses axios (router/upstream/upstream-call.ts); kept for profiles of older builds.
 const AXIOS = new Set(['axios', 'follow-redirects', 'form-data', 'proxy-from-env', 'combined-stream', 'asynckit', 'delayed-stream']);
 const PINO = new Set([
   'pino', 'sonic-boom', 'pino-std-serializers', 'fast-redact', 'thread-stream', 'atomic-sleep', 'on-exit-leak-free',

@@ -239,3 +239,23 @@ test('accepts a pino logger and never logs bodies', async () => {
   assert.ok(lines.some((l) => l.includes('replica ejected')));
   assert.ok(!lines.some((l) => l.includes('SECRET')));
 });
+
+test('a keep-alive connection the replica closes as the call is written is retried without ejecting the replica', async () => {
+  // Serves one request per connection, then drops the connection when the next request arrives on it.
+  const servedOn = new WeakMap<object, number>();
+  const [r] = await replicas((req, res, raw) => {
+    const served = (servedOn.get(req.socket) ?? 0) + 1;
+    servedOn.set(req.socket, served);
+    if (served > 1) return void req.socket.destroy();
+    answerOk()(req, res, raw);
+  });
+  const outcomes: string[] = [];
+  const c = client([r!.url], 2, { hooks: { onAttempt: (e) => outcomes.push(e.outcome) } });
+  assert.equal((await c.postJson('/v1/completions', body, answer)).attempts, 1);
+  // undici hands a keep-alive connection back to its pool one event-loop turn after the response.
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = await c.postJson('/v1/completions', body, answer);
+  assert.equal(second.attempts, 2, 'the stale connection failed, a new one served');
+  assert.deepEqual(outcomes, ['ok', 'connect', 'ok']);
+  assert.equal(c.readyReplicas(), 1, 'not ejected');
+});
