@@ -3,7 +3,7 @@
 import type { RetryConfig, VerificationConfig, CascadeConfig } from '../config/schema.js';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { CascadeView, Decision, RoutingPolicy, RoutingState, TierObservation } from '../policy/types.js';
-import { UpstreamError, type TierClient, type UpstreamPath } from '../upstream/types.js';
+import { UpstreamError, type CancelSignal, type TierClient, type UpstreamPath } from '../upstream/types.js';
 import { confidenceFrom } from '../verify/confidence.js';
 import { VERIFY_STOP, buildVerificationPrompt } from '../verify/prompt.js';
 import { answerText, type RoutedQuery } from './query.js';
@@ -57,7 +57,7 @@ export interface ExecuteOptions {
   verification: VerificationConfig;
   retry: RetryConfig;
   metrics?: RouterMetrics;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** The query classifier's prior (RoutingState.prior), computed before the first decision. */
   prior?: RoutingState['prior'];
   /** Scale from zero: newer router states and holding for a tier with no replica (tier-access.ts). */

@@ -10,7 +10,7 @@
 // The budget is one per request, starting at its first hold, so two cold tiers do not double the wait. A tier that
 // stayed cold is not held for again by the same request.
 import type { TierConfig } from '../config/schema.js';
-import { UpstreamError, type TierClient } from '../upstream/types.js';
+import { UpstreamError, type CancelSignal, type TierClient } from '../upstream/types.js';
 import type { CascadeRuntime } from './execute.js';
 import { nearestWarmTier } from './warm-tier.js';
 
@@ -27,7 +27,7 @@ export interface TierSource {
    * Resolve once a configuration gives the tier endpoints (with that configuration's tier and client), or with null
    * at `deadline` (on `now()`'s clock). Rejects with UpstreamError 'aborted' when the signal fires.
    */
-  hold(tier: string, deadline: number, signal?: AbortSignal): Promise<ReadyTier | null>;
+  hold(tier: string, deadline: number, signal?: CancelSignal): Promise<ReadyTier | null>;
   /** Milliseconds, monotonic. */
   now(): number;
 }
@@ -54,7 +54,7 @@ export class TierAccess {
     private readonly runtime: CascadeRuntime,
     private readonly source: TierSource | undefined,
     private readonly holdSeconds: number,
-    private readonly signal?: AbortSignal,
+    private readonly signal?: CancelSignal,
   ) {}
 
   /** Tier `index` of the cascade, when it has endpoints in the captured state or in the latest one. */

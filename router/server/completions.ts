@@ -10,6 +10,7 @@ import { TierAccess, type HoldRecord, type ReadyTier, type TierSource } from '..
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { UpstreamPath } from '../upstream/types.js';
 import type { RequestLabels } from './errors-middleware.js';
+import { ClientGone } from './client-gone.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { RouterState, TierEntry } from './state.js';
 
@@ -31,13 +32,9 @@ export function sendJson(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** An AbortSignal that fires when the client disconnects before we have answered. */
-export function clientGone(res: Response): AbortSignal {
-  const ac = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) ac.abort();
-  });
-  return ac.signal;
+/** A signal that fires when the client disconnects before we have answered. */
+export function clientGone(res: Response): ClientGone {
+  return new ClientGone(res);
 }
 
 export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics, holds?: TierSource) {

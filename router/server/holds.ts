@@ -5,7 +5,7 @@
 // (RouterMetrics.holdStarted/holdEnded), which is the controller's signal to scale the tier from zero.
 import type { ReadyTier, TierSource } from '../cascade/tier-access.js';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
-import { UpstreamError } from '../upstream/types.js';
+import { UpstreamError, type CancelSignal } from '../upstream/types.js';
 import type { RouterState } from './state.js';
 
 interface Waiter {
@@ -26,7 +26,7 @@ export class TierHolds implements TierSource {
     return entry && entry.tier.endpoints.length > 0 ? { tier: entry.tier, client: entry.client } : undefined;
   }
 
-  hold(tier: string, deadline: number, signal?: AbortSignal): Promise<ReadyTier | null> {
+  hold(tier: string, deadline: number, signal?: CancelSignal): Promise<ReadyTier | null> {
     const ready = this.latest(tier);
     if (ready) return Promise.resolve(ready);
     if (signal?.aborted) return Promise.reject(new UpstreamError('aborted', 'the client went away while held', tier));

@@ -42,6 +42,7 @@ import { UpstreamCallCode, upstreamCall, type UpstreamCallError, type UpstreamRe
 import {
   UpstreamError,
   type CallOptions,
+  type CancelSignal,
   type TierClient,
   type UpstreamHooks,
   type UpstreamJsonResult,
@@ -356,7 +357,7 @@ class UndiciTierClient implements InspectableTierClient {
     index: number,
     path: string,
     payload: string,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
     stream: Stream,
   ): UpstreamRequest & { stream: Stream } {
     const replica = this.replicas[index]!;

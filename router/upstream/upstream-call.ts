@@ -21,6 +21,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
+import type { CancelSignal } from './types.js';
 
 /** Codes of the failures upstreamCall names itself; transport failures keep their own code (ECONNREFUSED, UND_ERR_SOCKET, ...). */
 export const UpstreamCallCode = {
@@ -64,7 +65,7 @@ export interface UpstreamRequest {
   body?: string | Uint8Array | null | undefined;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
-  signal?: AbortSignal | undefined;
+  signal?: CancelSignal | undefined;
   stream: boolean;
   /** For stream: true, the error a failing body is destroyed with (default: the UpstreamCallError itself). */
   mapStreamError?: ((err: UpstreamCallError) => Error) | undefined;
