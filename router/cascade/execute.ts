@@ -155,7 +155,7 @@ export async function executeCascade(
           answerGpuSeconds: answer.gpuSeconds, verifyGpuSeconds: 0, reason: ask.reason, heldSeconds: got.heldSeconds,
         };
         gpuSeconds += answer.gpuSeconds;
-        opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierName, purpose: 'answer' }, answer.gpuSeconds);
+        opts.metrics?.recordGpuSeconds({ cascade: config.name, tier: tierName, purpose: 'answer' }, answer.gpuSeconds);
         opts.metrics?.recordTierCall({ cascade: config.name, tier: tierName, purpose: 'answer' }, answer.body);
         const text = answerText(routed.kind, answer.body) ?? '';
         const observation: TierObservation = { tier: ask.tier, answer: text, confidence: null, verifierSamples: 0 };
@@ -169,7 +169,7 @@ export async function executeCascade(
         if (!(err instanceof UpstreamError) || err.kind === 'aborted') throw err;
         // Failed attempts used GPU time too (a replica may have worked before it failed).
         gpuSeconds += err.gpuSeconds;
-        if (err.gpuSeconds > 0) opts.metrics?.gpuSeconds.inc({ cascade: config.name, tier: tierName, purpose: 'answer' }, err.gpuSeconds);
+        if (err.gpuSeconds > 0) opts.metrics?.recordGpuSeconds({ cascade: config.name, tier: tierName, purpose: 'answer' }, err.gpuSeconds);
         steps.push({
           tier: tierName, index: ask.tier, outcome: 'failed', confidence: null, verifierSamples: 0,
           answerSeconds: 0, verifySeconds: 0, gpuSeconds: err.gpuSeconds, answerGpuSeconds: err.gpuSeconds, verifyGpuSeconds: 0,
@@ -233,7 +233,7 @@ async function verify(
     step.verifySeconds = res.seconds;
     step.gpuSeconds += res.gpuSeconds;
     step.verifyGpuSeconds = res.gpuSeconds;
-    opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, res.gpuSeconds);
+    opts.metrics?.recordGpuSeconds({ cascade, tier, purpose: 'verify' }, res.gpuSeconds);
     opts.metrics?.recordTierCall({ cascade, tier, purpose: 'verify' }, res.body);
   } catch (err) {
     if (err instanceof UpstreamError && err.kind === 'aborted') throw err;
@@ -243,7 +243,7 @@ async function verify(
     if (err.gpuSeconds > 0) {
       step.gpuSeconds += err.gpuSeconds;
       step.verifyGpuSeconds = err.gpuSeconds;
-      opts.metrics?.gpuSeconds.inc({ cascade, tier, purpose: 'verify' }, err.gpuSeconds);
+      opts.metrics?.recordGpuSeconds({ cascade, tier, purpose: 'verify' }, err.gpuSeconds);
     }
   }
 }

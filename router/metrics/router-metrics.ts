@@ -4,6 +4,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { UpstreamHooks } from '../upstream/types.js';
 
 export type RequestMode = 'routed' | 'pinned';
+export interface CallLabels {
+  cascade: string;
+  tier: string;
+  purpose: 'answer' | 'verify' | 'passthrough';
+}
+interface CallCells {
+  calls: { inc(value?: number): void };
+  promptTokens: { inc(value?: number): void };
+  completionTokens: { inc(value?: number): void };
+  gpuSeconds: { inc(value?: number): void };
+}
 export type RequestOutcome = 'ok' | 'client_error' | 'upstream_error' | 'error';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
@@ -126,6 +137,9 @@ export class RouterMetrics {
     },
   });
 
+  /** upstreamSeconds bound per (tier, purpose, outcome), as callCells. */
+  private readonly attemptCells = new Map<string, { observe(seconds: number): void }>();
+
   /** A client request arrived; call requestEnded once it is over (its response closed). */
   requestStarted(): void {
     this.routerInFlightNow++;
@@ -144,12 +158,38 @@ export class RouterMetrics {
    * One upstream call a tier answered: counts it and the tokens of the response's `usage` (an OpenAI/vLLM body;
    * a streamed response without usage counts the call only). Call it where the call's GPU-seconds are counted.
    */
-  recordTierCall(labels: { cascade: string; tier: string; purpose: 'answer' | 'verify' | 'passthrough' }, body?: unknown): void {
-    this.tierCalls.inc(labels);
+  recordTierCall(labels: CallLabels, body?: unknown): void {
+    const cells = this.callCells(labels);
+    cells.calls.inc();
     const usage = usageOf(body);
     if (!usage) return;
-    if (usage.prompt > 0) this.tierTokens.inc({ ...labels, kind: 'prompt' }, usage.prompt);
-    if (usage.completion > 0) this.tierTokens.inc({ ...labels, kind: 'completion' }, usage.completion);
+    if (usage.prompt > 0) cells.promptTokens.inc(usage.prompt);
+    if (usage.completion > 0) cells.completionTokens.inc(usage.completion);
+  }
+
+  /** GPU-seconds attributed to one upstream call (succeeded or failed), by cascade, tier and purpose. */
+  recordGpuSeconds(labels: CallLabels, gpuSeconds: number): void {
+    this.callCells(labels).gpuSeconds.inc(gpuSeconds);
+  }
+
+  // The per-call series, bound once per (cascade, tier, purpose): prom-client otherwise validates and hashes the
+  // label object on every update, several times per routed request. Keys are few (tiers x 3 purposes).
+  private readonly cells = new Map<string, CallCells>();
+
+  private callCells(l: CallLabels): CallCells {
+    const key = `${l.cascade}\u0000${l.tier}\u0000${l.purpose}`;
+    let cells = this.cells.get(key);
+    if (!cells) {
+      const labels = { cascade: l.cascade, tier: l.tier, purpose: l.purpose };
+      cells = {
+        calls: this.tierCalls.labels(labels),
+        promptTokens: this.tierTokens.labels({ ...labels, kind: 'prompt' }),
+        completionTokens: this.tierTokens.labels({ ...labels, kind: 'completion' }),
+        gpuSeconds: this.gpuSeconds.labels(labels),
+      };
+      this.cells.set(key, cells);
+    }
+    return cells;
   }
 
   /** A request starts waiting for the tier to get an endpoint. */
@@ -176,7 +216,15 @@ export class RouterMetrics {
         reported.set(tier, n);
         this.tierInFlightNow.set(tier, (this.tierInFlightNow.get(tier) ?? 0) + delta);
       },
-      onAttempt: (e) => this.upstreamSeconds.observe({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }, e.seconds),
+      onAttempt: (e) => {
+        const key = `${e.tier}\u0000${e.purpose}\u0000${e.outcome}`;
+        let h = this.attemptCells.get(key);
+        if (!h) {
+          h = this.upstreamSeconds.labels({ tier: e.tier, purpose: e.purpose, outcome: e.outcome });
+          this.attemptCells.set(key, h);
+        }
+        h.observe(e.seconds);
+      },
     };
   }
 }

@@ -182,7 +182,7 @@ async function pinned(
     if (usage) up.stream.on('data', (chunk: Buffer) => usage.push(chunk));
     up.stream.pipe(res, { end: false });
     const done = await up.finished;
-    metrics.gpuSeconds.inc(callLabels, done.gpuSeconds);
+    metrics.recordGpuSeconds(callLabels, done.gpuSeconds);
     if (!done.error) metrics.recordTierCall(callLabels, usage?.usageBody());
     metrics.requests.inc({ ...labels, outcome: done.error ? 'upstream_error' : 'ok' });
     if (!res.writableEnded) {
@@ -193,7 +193,7 @@ async function pinned(
   }
 
   const up = await client.postJson<Record<string, unknown>>(PATHS[kind], body, { purpose: 'passthrough', signal });
-  metrics.gpuSeconds.inc(callLabels, up.gpuSeconds);
+  metrics.recordGpuSeconds(callLabels, up.gpuSeconds);
   metrics.recordTierCall(callLabels, up.body);
   metrics.requests.inc({ ...labels, outcome: 'ok' });
   res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(up.gpuSeconds));
