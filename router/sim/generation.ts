@@ -172,27 +172,30 @@ function runChoices(ctx: GenerationContext, res: Response, choices: Choice[], ho
   return new Promise((resolve) => {
     let remaining = choices.length;
     const handles: SequenceHandle[] = [];
-    res.on('close', () => {
-      if (remaining === 0) return;
-      remaining = -1; // the client went away: free every sequence, answer nothing
-      for (const h of handles) h.cancel();
-      resolve(false);
-    });
+    const { onToken, onChoiceDone } = hooks;
     for (const choice of choices) {
-      if (remaining < 0) break;
       handles.push(
         ctx.engine.submit(
           { promptTokens: choice.promptTokens, outputTokens: choice.tokens.length, finishReason: choice.finishReason },
           {
-            onToken: (i) => hooks.onToken?.(choice, i),
+            // Only a stream listens to single tokens; without a listener the engine skips the per-token calls.
+            onToken: onToken ? (i: number) => onToken(choice, i) : undefined,
             onFinished: () => {
-              hooks.onChoiceDone?.(choice);
+              onChoiceDone?.(choice);
               if (--remaining === 0) resolve(true);
             },
           },
         ),
       );
     }
+    // At zero latency every sequence has finished by now; otherwise a client that leaves frees them.
+    if (remaining === 0) return;
+    res.on('close', () => {
+      if (remaining === 0) return;
+      remaining = -1; // the client went away: free every sequence, answer nothing
+      for (const h of handles) h.cancel();
+      resolve(false);
+    });
   });
 }
 
