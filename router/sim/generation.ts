@@ -1,8 +1,11 @@
 // POST /v1/completions and /v1/chat/completions: validate, decide the texts, run every sample as a
 // sequence in the engine, and answer as one JSON body or as an SSE stream at the modelled token times.
-import type { Request, Response } from 'express';
+// It takes the parsed body and node's response, so that both express and the plain node:http route in
+// front of it (fast-route.ts) can call it.
+import type { ServerResponse } from 'node:http';
 import { VERIFY_PROMPT_PREFIX } from '../verify/prompt.js';
 import type { Engine, SequenceHandle } from './engine.js';
+import { sendJson } from './json-reply.js';
 import {
   chatLogprobs,
   ChatRequestSchema,
@@ -17,9 +20,12 @@ import {
   stopList,
   tokenLogprobs,
   usage,
+  type ChatRequest,
+  type CompletionRequest,
   type FinishedText,
   type TokenLogprob,
 } from './protocol.js';
+import { checkedChatRequest, checkedCompletionRequest } from './request-check.js';
 import type { AnswerSource, Responder } from './responder.js';
 import { prefixAwareTokenCounter, splitTokens } from './tokens.js';
 
@@ -72,37 +78,46 @@ function completionJobs(prompt: string | string[] | number[] | number[][]): Job[
   return (prompt as number[][]).map(ids);
 }
 
-export async function handleGeneration(endpoint: Endpoint, ctx: GenerationContext, req: Request, res: Response): Promise<void> {
+/** Answer one generation request; throws only what is not the request's fault (a bug). */
+export async function handleGeneration(endpoint: Endpoint, ctx: GenerationContext, body: unknown, res: ServerResponse): Promise<void> {
   try {
-    await generate(endpoint, ctx, req, res);
+    await generate(endpoint, ctx, body, res);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
-    res.status(err.status).json(errorBody(err.status, err.message, err.param));
+    sendJson(res, err.status, errorBody(err.status, err.message, err.param));
   }
 }
 
-async function generate(endpoint: Endpoint, ctx: GenerationContext, req: Request, res: Response): Promise<void> {
-  const schema = endpoint === 'chat' ? ChatRequestSchema : CompletionRequestSchema;
-  const parsed = schema.safeParse(req.body ?? {});
+/** The checked request: by hand when it is plainly valid, else by zod (whose messages name the fields). */
+function parseRequest(endpoint: Endpoint, body: unknown): CompletionRequest | ChatRequest {
+  const checked = endpoint === 'chat' ? checkedChatRequest(body) : checkedCompletionRequest(body);
+  if (checked) return checked;
+  const parsed = (endpoint === 'chat' ? ChatRequestSchema : CompletionRequestSchema).safeParse(body ?? {});
   if (!parsed.success) throw new HttpError(400, describeZodError(parsed.error));
-  const r = parsed.data;
+  return parsed.data;
+}
+
+async function generate(endpoint: Endpoint, ctx: GenerationContext, body: unknown, res: ServerResponse): Promise<void> {
+  const r = parseRequest(endpoint, body);
   if (r.model && r.model !== ctx.servedModelName) throw new HttpError(404, `The model \`${r.model}\` does not exist.`, 'model');
 
   let jobs: Job[];
   let requested: number | null;
   let topK: number | null = null;
-  if ('messages' in r) {
-    const lastUser = [...r.messages].reverse().find((m) => m.role === 'user') ?? r.messages[r.messages.length - 1]!;
+  if (endpoint === 'chat') {
+    const c = r as ChatRequest;
+    const lastUser = [...c.messages].reverse().find((m) => m.role === 'user') ?? c.messages[c.messages.length - 1]!;
     const promptTokens =
-      r.messages.reduce((sum, m) => sum + countPromptTokens(messageText(m)) + CHAT_TOKENS_PER_MESSAGE, 0) + CHAT_TOKENS_PER_REPLY;
+      c.messages.reduce((sum, m) => sum + countPromptTokens(messageText(m)) + CHAT_TOKENS_PER_MESSAGE, 0) + CHAT_TOKENS_PER_REPLY;
     jobs = [{ text: messageText(lastUser), promptTokens }];
-    requested = r.max_completion_tokens ?? r.max_tokens ?? null;
-    if ((r.top_logprobs ?? 0) > 0 && !r.logprobs) throw new HttpError(400, 'when using `top_logprobs`, `logprobs` must be set to true.', 'top_logprobs');
-    if (r.logprobs) topK = r.top_logprobs ?? 0;
+    requested = c.max_completion_tokens ?? c.max_tokens ?? null;
+    if ((c.top_logprobs ?? 0) > 0 && !c.logprobs) throw new HttpError(400, 'when using `top_logprobs`, `logprobs` must be set to true.', 'top_logprobs');
+    if (c.logprobs) topK = c.top_logprobs ?? 0;
   } else {
-    jobs = completionJobs(r.prompt);
-    requested = r.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
-    topK = r.logprobs ?? null;
+    const c = r as CompletionRequest;
+    jobs = completionJobs(c.prompt);
+    requested = c.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
+    topK = c.logprobs ?? null;
   }
 
   const n = r.n ?? 1;
@@ -145,7 +160,7 @@ async function generate(endpoint: Endpoint, ctx: GenerationContext, req: Request
   const finished = await runChoices(ctx, res, choices, {});
   if (!finished) return;
   // Fields written out rather than spread from `head`: object spread is slow in node 20 (~3 µs).
-  res.json({
+  sendJson(res, 200, {
     id: head.id,
     created: head.created,
     model: head.model,
@@ -177,7 +192,7 @@ interface ChoiceHooks {
 }
 
 /** Run every choice as an engine sequence; resolves true when all finish, false if the client left. */
-function runChoices(ctx: GenerationContext, res: Response, choices: Choice[], hooks: ChoiceHooks): Promise<boolean> {
+function runChoices(ctx: GenerationContext, res: ServerResponse, choices: Choice[], hooks: ChoiceHooks): Promise<boolean> {
   return new Promise((resolve) => {
     let remaining = choices.length;
     const handles: SequenceHandle[] = [];
@@ -211,14 +226,14 @@ function runChoices(ctx: GenerationContext, res: Response, choices: Choice[], ho
 function streamChoices(
   endpoint: Endpoint,
   ctx: GenerationContext,
-  res: Response,
+  res: ServerResponse,
   choices: Choice[],
   head: { id: string; created: number; model: string },
   includeUsage: boolean,
   topK: number,
   totals: ReturnType<typeof usage>,
 ): void {
-  res.status(200);
+  res.statusCode = 200;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   res.setHeader('cache-control', 'no-cache');
   res.flushHeaders();
