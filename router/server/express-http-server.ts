@@ -20,8 +20,12 @@ type NodeConstructor = (this: object, ...args: unknown[]) => void;
 const incomingMessage = http.IncomingMessage as unknown as NodeConstructor;
 const serverResponse = http.ServerResponse as unknown as NodeConstructor;
 
-/** http.createServer(app), with requests and responses constructed as express will want them. */
-export function createExpressServer(app: Express): http.Server {
+/**
+ * http.createServer(app), with requests and responses constructed as express will want them. `front`, if
+ * given, sees every request first and returns true for those it answers itself (the simulator's generation
+ * routes); the router passes none.
+ */
+export function createExpressServer(app: Express, front?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): http.Server {
   function ExpressRequest(this: object, socket: unknown): void {
     incomingMessage.call(this, socket);
   }
@@ -30,11 +34,16 @@ export function createExpressServer(app: Express): http.Server {
     serverResponse.call(this, req, options);
   }
   ExpressResponse.prototype = app.response;
+  const listener: http.RequestListener = front
+    ? (req, res) => {
+        if (!front(req, res)) app(req, res);
+      }
+    : app;
   return http.createServer(
     {
       IncomingMessage: ExpressRequest as unknown as typeof http.IncomingMessage,
       ServerResponse: ExpressResponse as unknown as typeof http.ServerResponse,
     },
-    app,
+    listener,
   );
 }

@@ -42,8 +42,9 @@ export interface SequenceObserver {
 export interface EngineEvents {
   onAdmitted?(queueSeconds: number, promptTokens: number): void;
   onFirstToken?(ttftSeconds: number): void;
-  onInterToken?(seconds: number): void;
-  onGeneratedToken?(): void;
+  /** `times` equal inter-token latencies at once (1 if not given). */
+  onInterToken?(seconds: number, times?: number): void;
+  onGeneratedTokens?(count: number): void;
   onFinished?(e2eSeconds: number, reason: FinishReason | 'abort'): void;
 }
 
@@ -91,6 +92,9 @@ export class QueueFullError extends Error {
   }
 }
 
+/** The handle of a sequence that finished within submit(): nothing left to cancel. */
+const FINISHED: SequenceHandle = { cancel: () => {} };
+
 export class Engine {
   private readonly running = new Set<Sequence>();
   private readonly waiting: Sequence[] = [];
@@ -120,6 +124,10 @@ export class Engine {
 
   submit(spec: SequenceSpec, observer: SequenceObserver): SequenceHandle {
     if (!this.hasRoomFor(1)) throw new QueueFullError(this.settings.maxWaiting);
+    if (this.settings.timeScale === 0) {
+      this.runAtOnce(spec, observer);
+      return FINISHED;
+    }
     const now = this.clock.now();
     const seq: Sequence = {
       spec,
@@ -169,13 +177,30 @@ export class Engine {
     const queueMs = now - seq.arrivedAt;
     this.events.onAdmitted?.(queueMs / 1000, seq.spec.promptTokens);
     seq.observer.onAdmitted?.(queueMs);
-    if (this.settings.timeScale === 0) {
-      // Zero latency: produce everything now, without timers.
-      while (seq.state === 'running') this.step(seq, now);
-      return;
-    }
     seq.nextAt = now + prefillMs(seq.spec.promptTokens, this.context());
     this.arm(seq);
+  }
+
+  /**
+   * Zero latency: a sequence is admitted, produces every token and finishes before submit() returns, so
+   * at time scale 0 no sequence is ever left running or waiting, and the scheduler has nothing to do. The
+   * events are those the stepping path gives: all tokens share one instant, so each inter-token latency
+   * is 0, and they are reported together (nothing can read the metrics in between).
+   */
+  private runAtOnce(spec: SequenceSpec, observer: SequenceObserver): void {
+    const arrivedAt = this.clock.now();
+    const queueMs = this.clock.now() - arrivedAt;
+    this.events.onAdmitted?.(queueMs / 1000, spec.promptTokens);
+    observer.onAdmitted?.(queueMs);
+    this.events.onFirstToken?.((this.clock.now() - arrivedAt) / 1000);
+    const steps = Math.max(1, spec.outputTokens);
+    if (steps > 1) this.events.onInterToken?.(0, steps - 1);
+    if (spec.outputTokens > 0) {
+      this.events.onGeneratedTokens?.(spec.outputTokens);
+      if (observer.onToken) for (let i = 0; i < spec.outputTokens; i++) observer.onToken(i);
+    }
+    this.events.onFinished?.((this.clock.now() - arrivedAt) / 1000, spec.finishReason);
+    observer.onFinished();
   }
 
   private arm(seq: Sequence): void {
@@ -200,7 +225,7 @@ export class Engine {
     seq.lastAt = at;
     if (index < seq.spec.outputTokens) {
       this.kvTokens++;
-      this.events.onGeneratedToken?.();
+      this.events.onGeneratedTokens?.(1);
       seq.observer.onToken?.(index);
     }
     if (seq.emitted >= seq.steps) {

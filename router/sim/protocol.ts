@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { hashString, seededRng } from './rng.js';
-import { splitTokens } from './tokens.js';
+import { leadingTokens } from './tokens.js';
 
 /** vLLM's default --max-logprobs. */
 export const MAX_LOGPROBS = 20;
@@ -62,7 +62,8 @@ export function messageText(m: ChatMessage): string {
 
 export interface FinishedText {
   text: string;
-  tokens: string[];
+  /** Tokens in `text`; splitTokens(text) gives them one by one, for a stream or logprobs. */
+  tokenCount: number;
   finishReason: 'stop' | 'length';
   /** The stop string that ended the text, as vLLM's stop_reason; null for end of sequence or length. */
   stopReason: string | null;
@@ -70,7 +71,6 @@ export interface FinishedText {
 
 /** Cut at the first stop sequence, then at max_tokens, as vLLM's detokenizer does while generating. */
 export function finishText(full: string, stops: readonly string[], maxTokens: number): FinishedText {
-  let text = full;
   let stopReason: string | null = null;
   let cut = full.length;
   for (const s of stops) {
@@ -81,13 +81,10 @@ export function finishText(full: string, stops: readonly string[], maxTokens: nu
       stopReason = s;
     }
   }
-  text = full.slice(0, cut);
-  let tokens = splitTokens(text);
-  if (tokens.length > maxTokens) {
-    tokens = tokens.slice(0, maxTokens);
-    return { text: tokens.join(''), tokens, finishReason: 'length', stopReason: null };
-  }
-  return { text, tokens, finishReason: 'stop', stopReason };
+  const text = full.slice(0, cut);
+  const lead = leadingTokens(text, maxTokens);
+  if (lead.end < text.length) return { text: text.slice(0, lead.end), tokenCount: lead.count, finishReason: 'length', stopReason: null };
+  return { text, tokenCount: lead.count, finishReason: 'stop', stopReason };
 }
 
 export function stopList(stop: string | string[] | null | undefined): string[] {

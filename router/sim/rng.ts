@@ -4,19 +4,46 @@
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function addChars(h: number, s: string, from = 0): number {
+  for (let i = from; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return h;
+}
+
+/** The separator after each part. */
+function endPart(h: number): number {
+  h ^= 0x1f;
+  return Math.imul(h, FNV_PRIME);
+}
+
+function addParts(h: number, parts: readonly (string | number)[]): number {
+  for (const part of parts) h = endPart(addChars(h, String(part)));
+  return h;
+}
+
 /** 32-bit FNV-1a over the UTF-16 code units of each part; parts are separated so ("ab","c") != ("a","bc"). */
 export function hashString(...parts: readonly (string | number)[]): number {
-  let h = 0x811c9dc5;
-  for (const part of parts) {
-    const s = String(part);
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h ^= 0x1f;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return addParts(FNV_OFFSET, parts) >>> 0;
+}
+
+/**
+ * hashString(...head, text, ...tail), for texts that often begin with a long fixed prefix (the 2 KB of the
+ * self-verification prompt): the state after `head` and the prefix is computed once. Same values.
+ */
+export function prefixedHash(head: readonly (string | number)[], prefix: string): (text: string, ...tail: (string | number)[]) => number {
+  const afterHead = addParts(FNV_OFFSET, head);
+  const afterPrefix = addChars(afterHead, prefix);
+  // A slice compared with === is compared as memory; startsWith is several times slower on 2 KB.
+  const startsWithPrefix = (text: string) => text.length >= prefix.length && text.slice(0, prefix.length) === prefix;
+  return (text, ...tail) => {
+    const h = startsWithPrefix(text) ? addChars(afterPrefix, text, prefix.length) : addChars(afterHead, text);
+    return addParts(endPart(h), tail) >>> 0;
+  };
 }
 
 /** Small, fast seeded generator (mulberry32); good enough for simulation, not for cryptography. */

@@ -1,6 +1,6 @@
 // The simulated vLLM server: routes, fault injection, start-up and shutdown. Everything it serves is
 // labelled as simulated (header x-tiermix-simulated: true, the startup log, tiermix_simulator_info).
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createExpressServer } from '../server/express-http-server.js';
@@ -16,7 +16,9 @@ import {
   type ModelOutput,
 } from './dataset.js';
 import { Engine, realClock, type EngineStats } from './engine.js';
+import { fastGenerationRoute } from './fast-route.js';
 import { handleGeneration, type GenerationContext } from './generation.js';
+import { sendJson } from './json-reply.js';
 import { SimMetrics } from './metrics.js';
 import { FaultSettingsSchema, resolveOptions, type FaultSettings, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { describeZodError, errorBody } from './protocol.js';
@@ -72,6 +74,7 @@ async function loadWorld(o: ResolvedOptions): Promise<World> {
 }
 
 const isGenerationPath = (path: string) => path === '/v1/completions' || path === '/v1/chat/completions';
+const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const o = resolveOptions(options);
@@ -111,22 +114,38 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     return { ...faults };
   };
 
+  // Fault injection acts on generation requests before anything is read: a dropped request is never
+  // read, a failed one never parsed. True when it answered (or dropped) the request.
+  const injectFault = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (faults.dropRate > 0 && faultRng() < faults.dropRate) {
+      req.socket.destroy();
+      return true;
+    }
+    if (faults.failRate > 0 && faultRng() < faults.failRate) {
+      sendJson(res, 500, errorBody(500, 'Simulated engine failure (tiermix sim fault injection, --fail-rate).'));
+      return true;
+    }
+    return false;
+  };
+  const replyError = (err: unknown, res: ServerResponse): void => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (res.headersSent) return void res.end();
+    if (e.type === 'entity.parse.failed') return sendJson(res, 400, errorBody(400, `Invalid JSON body: ${e.message ?? ''}`));
+    if (e.status && e.status >= 400 && e.status < 500) return sendJson(res, e.status, errorBody(400, e.message ?? 'Bad request'));
+    o.logger.warn(`internal error: ${e.message ?? String(err)}`);
+    sendJson(res, 500, errorBody(500, 'Internal error in the simulator.'));
+  };
+
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
     res.setHeader('x-tiermix-simulated', 'true');
     next();
   });
-  // Faults first: a dropped request is never read, a failed one never parsed.
   app.use((req, res, next) => {
-    if (req.method !== 'POST' || !isGenerationPath(req.path)) return next();
-    if (faults.dropRate > 0 && faultRng() < faults.dropRate) return void req.socket.destroy();
-    if (faults.failRate > 0 && faultRng() < faults.failRate) {
-      return void res.status(500).json(errorBody(500, 'Simulated engine failure (tiermix sim fault injection, --fail-rate).'));
-    }
-    next();
+    if (req.method !== 'POST' || !isGenerationPath(req.path) || !injectFault(req, res)) next();
   });
-  app.use(express.json({ limit: '32mb' }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.get('/health', (_req, res) => void res.status(ready() ? 200 : 503).end());
   app.get('/metrics', async (_req, res) => {
@@ -160,19 +179,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       ],
     });
   });
-  app.post('/v1/completions', (req, res) => handleGeneration('completion', ctx, req, res));
-  app.post('/v1/chat/completions', (req, res) => handleGeneration('chat', ctx, req, res));
+  app.post('/v1/completions', (req, res) => handleGeneration('completion', ctx, req.body, res));
+  app.post('/v1/chat/completions', (req, res) => handleGeneration('chat', ctx, req.body, res));
   app.use((_req, res) => void res.status(404).json({ detail: 'Not Found' }));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { type?: string; status?: number; message?: string };
-    if (res.headersSent) return void res.end();
-    if (e.type === 'entity.parse.failed') return void res.status(400).json(errorBody(400, `Invalid JSON body: ${e.message ?? ''}`));
-    if (e.status && e.status >= 400 && e.status < 500) return void res.status(e.status).json(errorBody(400, e.message ?? 'Bad request'));
-    o.logger.warn(`internal error: ${e.message ?? String(err)}`);
-    res.status(500).json(errorBody(500, 'Internal error in the simulator.'));
-  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => replyError(err, res));
 
-  const server: Server = createExpressServer(app);
+  const fastRoute = fastGenerationRoute({ ctx, ready, limitBytes: BODY_LIMIT_BYTES, injectFault, replyError });
+  const server: Server = createExpressServer(app, fastRoute);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

@@ -86,12 +86,21 @@ export function buildVerificationPrompt(input: VerificationInput): string {
 }
 
 /**
+ * text.startsWith(VERIFY_PROMPT_PREFIX), quicker: a slice compared with === is compared as memory, while
+ * startsWith walked the prefix (a concatenation, not flattened) character by character, ~4 µs per
+ * prompt in the simulator.
+ */
+function startsWithPrefix(text: string): boolean {
+  return text.length >= VERIFY_PROMPT_PREFIX.length && text.slice(0, VERIFY_PROMPT_PREFIX.length) === VERIFY_PROMPT_PREFIX;
+}
+
+/**
  * Recover the item from a verification prompt (the simulator reads prompts this way). Returns null when the
  * text is not a verification prompt of this id. The answer is taken from the last field marker, since the
  * context and the question may themselves contain lines like "Question:".
  */
 export function parseVerificationPrompt(text: string): VerificationInput | null {
-  if (!text.startsWith(VERIFY_PROMPT_PREFIX)) return null;
+  if (!startsWithPrefix(text)) return null;
   const item = text.slice(VERIFY_PROMPT_PREFIX.length);
   const answerMarker = '\nAI Generated Answer: ';
   const end = '\nEvaluation:';

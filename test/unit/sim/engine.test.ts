@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Engine, QueueFullError, type Clock, type EngineSettings } from '../../../router/sim/engine.js';
+import { Engine, QueueFullError, type Clock, type EngineEvents, type EngineSettings, type SequenceSpec } from '../../../router/sim/engine.js';
 import { PROFILES, type LatencyProfile } from '../../../router/sim/latency.js';
 
 /** A clock the test advances by hand. */
@@ -126,6 +126,48 @@ describe('engine', () => {
     engine.submit({ promptTokens: 10, outputTokens: 50, finishReason: 'stop' }, { onToken: () => tokens++, onFinished: () => (done = true) });
     assert.equal(tokens, 50);
     assert.ok(done);
+  });
+
+  it('reports the same events at time scale 0 as stepping token by token at zero latency', () => {
+    // The stepping path at zero modelled latency (profile zero, time scale 1, a clock that never moves,
+    // each sequence run out before the next arrives, as at time scale 0) against the all-at-once path of
+    // time scale 0: the same metric events, the same tokens and the same order of callbacks.
+    const record = () => {
+      const log = { admitted: [] as number[][], firstTokens: 0, interTokens: new Map<number, number>(), generated: 0, finished: [] as string[] };
+      const events: EngineEvents = {
+        onAdmitted: (queue, prompt) => log.admitted.push([queue, prompt]),
+        onFirstToken: (s) => (log.firstTokens += s === 0 ? 1 : NaN),
+        onInterToken: (s, times = 1) => log.interTokens.set(s, (log.interTokens.get(s) ?? 0) + times),
+        onGeneratedTokens: (count) => (log.generated += count),
+        onFinished: (e2e, reason) => log.finished.push(`${e2e}:${reason}`),
+      };
+      return { log, events };
+    };
+    const specs: SequenceSpec[] = [
+      { promptTokens: 12, outputTokens: 40, finishReason: 'stop' },
+      { promptTokens: 0, outputTokens: 0, finishReason: 'stop' },
+      { promptTokens: 5, outputTokens: 1, finishReason: 'length' },
+      { promptTokens: 7, outputTokens: 250, finishReason: 'length' },
+    ];
+    const run = (timeScale: number) => {
+      const clock = new ManualClock();
+      const { log, events } = record();
+      const settings = { profile: PROFILES.zero, maxNumSeqs: 256, maxWaiting: Infinity, kvCapacityTokens: 1_000_000, timeScale, slowFactor: () => 1 };
+      const engine = new Engine(settings, clock, events);
+      const seen: string[] = [];
+      for (const [k, spec] of specs.entries()) {
+        engine.submit(spec, { onAdmitted: (q) => seen.push(`${k} admitted ${q}`), onToken: (i) => seen.push(`${k}.${i}`), onFinished: () => seen.push(`${k} done`) });
+        clock.advance(0); // the stepping engine's zero-delay timers: this sequence runs to its end
+      }
+      return { log, seen, stats: engine.stats() };
+    };
+    const stepped = run(1);
+    const atOnce = run(0);
+    assert.deepEqual(atOnce.log, stepped.log);
+    assert.deepEqual(atOnce.seen, stepped.seen);
+    assert.deepEqual(atOnce.stats, { running: 0, waiting: 0, kvTokens: 0, kvUsage: 0 });
+    assert.equal(atOnce.log.generated, 291);
+    assert.deepEqual([...atOnce.log.interTokens], [[0, 39 + 249]]);
   });
 
   it('applies a slow factor changed at runtime to the next steps', () => {
