@@ -120,7 +120,7 @@ export async function executeCascade(
       throw new Error(`policy ${opts.policy.name} asked tier ${decision.tier} after tier ${lastAsked} in a ${last + 1}-tier cascade`);
     }
     if (lastAsked >= 0) {
-      opts.metrics?.escalations.inc({ cascade: config.name, from_tier: config.tiers[lastAsked]!.name, to_tier: config.tiers[decision.tier]!.name, reason: 'verify' });
+      opts.metrics?.recordEscalation({ cascade: config.name, from_tier: config.tiers[lastAsked]!.name, to_tier: config.tiers[decision.tier]!.name, reason: 'verify' });
     }
     let ask: { tier: number; verify: boolean; reason: string } = decision;
     for (;;) {
@@ -137,7 +137,7 @@ export async function executeCascade(
         });
         if (got.fallback < 0) return bestOrThrow(access.noReplica(ask.tier, got.heldSeconds), `tier ${tierName} has no replica${held}`);
         const to = config.tiers[got.fallback]!.name;
-        if (got.fallback > ask.tier) opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierName, to_tier: to, reason: 'fallback' });
+        if (got.fallback > ask.tier) opts.metrics?.recordEscalation({ cascade: config.name, from_tier: tierName, to_tier: to, reason: 'fallback' });
         ask = { tier: got.fallback, verify: got.fallback < last, reason: `scale from zero: tier ${tierName} has no replica${held}; served by warm tier ${to}` };
         continue;
       }
@@ -180,7 +180,7 @@ export async function executeCascade(
         if (!err.canFallBack || fallbacksLeft <= 0 || ask.tier >= last) return bestOrThrow(err, `tier ${tierName} failed (${err.kind})`);
         fallbacksLeft--;
         const next = ask.tier + 1;
-        opts.metrics?.escalations.inc({ cascade: config.name, from_tier: tierName, to_tier: config.tiers[next]!.name, reason: 'fallback' });
+        opts.metrics?.recordEscalation({ cascade: config.name, from_tier: tierName, to_tier: config.tiers[next]!.name, reason: 'fallback' });
         ask = { tier: next, verify: next < last, reason: `fallback: tier ${tierName} failed (${err.kind})` };
       }
     }

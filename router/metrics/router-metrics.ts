@@ -137,9 +137,6 @@ export class RouterMetrics {
     },
   });
 
-  /** upstreamSeconds bound per (tier, purpose, outcome), as callCells. */
-  private readonly attemptCells = new Map<string, { observe(seconds: number): void }>();
-
   /** A client request arrived; call requestEnded once it is over (its response closed). */
   requestStarted(): void {
     this.routerInFlightNow++;
@@ -172,24 +169,54 @@ export class RouterMetrics {
     this.callCells(labels).gpuSeconds.inc(gpuSeconds);
   }
 
-  // The per-call series, bound once per (cascade, tier, purpose): prom-client otherwise validates and hashes the
-  // label object on every update, several times per routed request. Keys are few (tiers x 3 purposes).
-  private readonly cells = new Map<string, CallCells>();
+  /** One client request ended: by cascade, serving tier, mode and outcome. */
+  recordRequest(l: { cascade: string; tier: string; mode: RequestMode; outcome: RequestOutcome }): void {
+    this.cell(`req\u0000${l.cascade}\u0000${l.tier}\u0000${l.mode}\u0000${l.outcome}`, () =>
+      this.requests.labels({ cascade: l.cascade, tier: l.tier, mode: l.mode, outcome: l.outcome }),
+    ).inc();
+  }
+
+  /** A routed request's answer was chosen: its decision time (tier calls included) and the policy's own CPU time. */
+  recordDecision(cascade: string, decisionSeconds: number, policySeconds: number): void {
+    const h = this.cell(`decision\u0000${cascade}`, () => ({
+      decision: this.decisionSeconds.labels({ cascade }),
+      policy: this.policySeconds.labels({ cascade }),
+    }));
+    h.decision.observe(decisionSeconds);
+    h.policy.observe(policySeconds);
+  }
+
+  /** A request handed from one tier to a larger one. */
+  recordEscalation(l: { cascade: string; from_tier: string; to_tier: string; reason: 'verify' | 'fallback' }): void {
+    this.cell(`esc\u0000${l.cascade}\u0000${l.from_tier}\u0000${l.to_tier}\u0000${l.reason}`, () =>
+      this.escalations.labels({ cascade: l.cascade, from_tier: l.from_tier, to_tier: l.to_tier, reason: l.reason }),
+    ).inc();
+  }
 
   private callCells(l: CallLabels): CallCells {
-    const key = `${l.cascade}\u0000${l.tier}\u0000${l.purpose}`;
-    let cells = this.cells.get(key);
-    if (!cells) {
+    return this.cell(`call\u0000${l.cascade}\u0000${l.tier}\u0000${l.purpose}`, () => {
       const labels = { cascade: l.cascade, tier: l.tier, purpose: l.purpose };
-      cells = {
+      return {
         calls: this.tierCalls.labels(labels),
         promptTokens: this.tierTokens.labels({ ...labels, kind: 'prompt' }),
         completionTokens: this.tierTokens.labels({ ...labels, kind: 'completion' }),
         gpuSeconds: this.gpuSeconds.labels(labels),
       };
-      this.cells.set(key, cells);
+    });
+  }
+
+  // Series updated on every request are bound once per label set (the key: metric and label values): prom-client
+  // otherwise validates and hashes a label object on every update, several times per routed request (about 4% of
+  // the router's CPU under routed load). Keys are few: cascades x tiers x purposes or outcomes.
+  private readonly cells = new Map<string, unknown>();
+
+  private cell<T>(key: string, bind: () => T): T {
+    let c = this.cells.get(key) as T | undefined;
+    if (c === undefined) {
+      c = bind();
+      this.cells.set(key, c);
     }
-    return cells;
+    return c;
   }
 
   /** A request starts waiting for the tier to get an endpoint. */
@@ -216,15 +243,10 @@ export class RouterMetrics {
         reported.set(tier, n);
         this.tierInFlightNow.set(tier, (this.tierInFlightNow.get(tier) ?? 0) + delta);
       },
-      onAttempt: (e) => {
-        const key = `${e.tier}\u0000${e.purpose}\u0000${e.outcome}`;
-        let h = this.attemptCells.get(key);
-        if (!h) {
-          h = this.upstreamSeconds.labels({ tier: e.tier, purpose: e.purpose, outcome: e.outcome });
-          this.attemptCells.set(key, h);
-        }
-        h.observe(e.seconds);
-      },
+      onAttempt: (e) =>
+        this.cell(`attempt\u0000${e.tier}\u0000${e.purpose}\u0000${e.outcome}`, () =>
+          this.upstreamSeconds.labels({ tier: e.tier, purpose: e.purpose, outcome: e.outcome }),
+        ).observe(e.seconds),
     };
   }
 }

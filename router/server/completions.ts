@@ -99,9 +99,8 @@ async function routed(
   });
   routing.finished(outcome);
   const name = cascade.config.name;
-  metrics.decisionSeconds.observe({ cascade: name }, (performance.now() - started) / 1000);
-  metrics.policySeconds.observe({ cascade: name }, outcome.policySeconds);
-  metrics.requests.inc({ cascade: name, tier: outcome.tier, mode: 'routed', outcome: 'ok' });
+  metrics.recordDecision(name, (performance.now() - started) / 1000, outcome.policySeconds);
+  metrics.recordRequest({ cascade: name, tier: outcome.tier, mode: 'routed', outcome: 'ok' });
 
   const tiermix = {
     cascade: name,
@@ -184,7 +183,7 @@ async function pinned(
     const done = await up.finished;
     metrics.recordGpuSeconds(callLabels, done.gpuSeconds);
     if (!done.error) metrics.recordTierCall(callLabels, usage?.usageBody());
-    metrics.requests.inc({ ...labels, outcome: done.error ? 'upstream_error' : 'ok' });
+    metrics.recordRequest({ ...labels, outcome: done.error ? 'upstream_error' : 'ok' });
     if (!res.writableEnded) {
       res.addTrailers({ 'x-tiermix-gpu-seconds': formatGpuSeconds(done.gpuSeconds) });
       res.end();
@@ -195,7 +194,7 @@ async function pinned(
   const up = await client.postJson<Record<string, unknown>>(PATHS[kind], body, { purpose: 'passthrough', signal });
   metrics.recordGpuSeconds(callLabels, up.gpuSeconds);
   metrics.recordTierCall(callLabels, up.body);
-  metrics.requests.inc({ ...labels, outcome: 'ok' });
+  metrics.recordRequest({ ...labels, outcome: 'ok' });
   res.setHeader('x-tiermix-gpu-seconds', formatGpuSeconds(up.gpuSeconds));
   sendJson(res, up.status, {
     ...up.body,

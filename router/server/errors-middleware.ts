@@ -68,7 +68,7 @@ export function errorMiddleware(metrics: RouterMetrics, logger: Logger) {
     if (err instanceof UpstreamError) {
       if (err.kind === 'aborted') {
         // The client went away; nobody is left to answer.
-        if (labels) metrics.requests.inc({ ...labels, outcome: 'client_error' });
+        if (labels) metrics.recordRequest({ ...labels, outcome: 'client_error' });
         if (!res.headersSent) res.status(499).end();
         return;
       }
@@ -98,7 +98,7 @@ export function errorMiddleware(metrics: RouterMetrics, logger: Logger) {
       outcome = apiErr.status >= 500 ? 'error' : 'client_error';
     }
 
-    metrics.requests.inc({ cascade: labels?.cascade ?? '', tier: labels?.tier ?? '', mode: labels?.mode ?? 'routed', outcome });
+    metrics.recordRequest({ cascade: labels?.cascade ?? '', tier: labels?.tier ?? '', mode: labels?.mode ?? 'routed', outcome });
     if (res.headersSent) {
       // Mid-stream failure: the status is gone; end the stream so the client sees it stop.
       res.end();
