@@ -205,9 +205,10 @@ export class RouterMetrics {
     });
   }
 
-  // Series updated on every request are bound once per label set (the key: metric and label values): prom-client
-  // otherwise validates and hashes a label object on every update, several times per routed request (about 4% of
-  // the router's CPU under routed load). Keys are few: cascades x tiers x purposes or outcomes.
+  // Series updated on every request are looked up once per label set (the key: metric and label values), so no
+  // label object is built per update: recordTierCall used to spread one per token kind ({ ...labels, kind }), and
+  // an object spread costs a few µs on Node 20 (one request's metric updates: 6.7 -> 2.9 µs in a micro-benchmark).
+  // prom-client still hashes the labels on each update. Keys are few: cascades x tiers x purposes or outcomes.
   private readonly cells = new Map<string, unknown>();
 
   private cell<T>(key: string, bind: () => T): T {
