@@ -28,7 +28,11 @@ function endpointOf(method: string | undefined, url: string | undefined): Endpoi
   return url === '/v1/chat/completions' ? 'chat' : undefined;
 }
 
-/** No charset, or UTF-8: the JSON content types body-parser decodes as plain UTF-8. */
+/**
+ * No charset, or UTF-8: the JSON content types body-parser decodes as plain UTF-8. Unlike the router's
+ * json-body.ts, a request without a Content-Type is not taken: the simulator's express.json reads only JSON
+ * content types, as vLLM does.
+ */
 function isPlainJson(type: string | undefined): boolean {
   switch (type?.toLowerCase()) {
     case 'application/json':
