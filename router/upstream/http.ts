@@ -1,5 +1,6 @@
 // Small HTTP helpers of the upstream layer: URLs split for undici, JSON answers and error bodies read.
 import type { Readable } from 'node:stream';
+import { UpstreamError } from './types.js';
 
 /**
  * A URL as undici's dispatch takes it: the origin (scheme://host[:port], as written) and the path
@@ -41,4 +42,18 @@ export function withoutCredentials(url: string): string {
   u.username = '';
   u.password = '';
   return u.toString().replace(/\/+$/, '');
+}
+
+/**
+ * The JSON text of a request body. A body JSON.stringify cannot handle (nested thousands deep, say) is the
+ * request's fault: a 400 in vLLM's error shape, like the one a replica would send, rather than a synchronous throw.
+ */
+export function serializeBody(body: Record<string, unknown>, tierName: string): string | UpstreamError {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    const message = `request body cannot be forwarded: ${(err as Error).message}`;
+    const vllmShaped = { object: 'error', message, type: 'BadRequestError', param: null, code: 400 };
+    return new UpstreamError('status_4xx', `tier ${tierName}: ${message}`, tierName, 400, vllmShaped, 0);
+  }
 }

@@ -35,7 +35,7 @@ import {
   isRetryable,
   type AttemptFailure,
 } from './failures.js';
-import { parseJsonOrText, readSmallBody, splitUrl, withoutCredentials } from './http.js';
+import { parseJsonOrText, readSmallBody, serializeBody, splitUrl, withoutCredentials } from './http.js';
 import { DEFAULT_HEALTH_CHECK, startHealthChecks, type HealthChecker, type HealthCheckOptions } from './health.js';
 import { DEFAULT_EJECTION, ReplicaSet, type EjectionPolicy } from './replica-set.js';
 import { UpstreamCallCode, upstreamCall, type UpstreamCallError, type UpstreamRequest, type UpstreamResponse } from './upstream-call.js';
@@ -183,13 +183,13 @@ class UndiciTierClient implements InspectableTierClient {
 
   postJson<T = unknown>(path: UpstreamPath, body: Record<string, unknown>, opts: CallOptions): Promise<UpstreamJsonResult<T>> {
     if (body.stream === true) return Promise.reject(new TypeError('postJson needs stream: false; use postStream for streamed answers'));
-    const payload = this.serialize(body);
+    const payload = serializeBody(body, this.tierName);
     if (payload instanceof UpstreamError) return Promise.reject(payload);
     return this.callWithRetries(opts, (index, attemptNo, spent) => this.jsonAttempt<T>(index, attemptNo, spent, path, payload, opts));
   }
 
   postStream(path: UpstreamPath, body: Record<string, unknown>, opts: CallOptions): Promise<UpstreamStreamResult> {
-    const payload = this.serialize(body);
+    const payload = serializeBody(body, this.tierName);
     if (payload instanceof UpstreamError) return Promise.reject(payload);
     return this.callWithRetries(opts, (index, attemptNo, spent) => this.streamAttempt(index, attemptNo, spent, path, payload, opts));
   }
@@ -378,20 +378,6 @@ class UndiciTierClient implements InspectableTierClient {
   /** Name the replica in the failure's description. */
   private onReplica(index: number, failure: AttemptFailure): AttemptFailure {
     return { ...failure, detail: `${this.replicas[index]!.label}: ${failure.detail}` };
-  }
-
-  /**
-   * A body JSON.stringify cannot handle (nested thousands deep, say) is the request's fault: a 400 in
-   * vLLM's error shape, like the one a replica would send, rather than a synchronous throw.
-   */
-  private serialize(body: Record<string, unknown>): string | UpstreamError {
-    try {
-      return JSON.stringify(body);
-    } catch (err) {
-      const message = `request body cannot be forwarded: ${(err as Error).message}`;
-      const vllmShaped = { object: 'error', message, type: 'BadRequestError', param: null, code: 400 };
-      return new UpstreamError('status_4xx', `tier ${this.tierName}: ${message}`, this.tierName, 400, vllmShaped, 0);
-    }
   }
 
   private toError(failure: AttemptFailure, attempts: number, gpuSeconds: number): UpstreamError {
