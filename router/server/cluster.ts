@@ -135,4 +135,3 @@ export function workerMetrics(registry: Registry, timeoutMs = 5000): () => Promi
 
 /** This process is a worker of `tiermix router --workers N`. */
 export const isClusterWorker = (): boolean => cluster.isWorker;
-export const isClusterPrimary = (): boolean => cluster.isPrimary;

@@ -32,11 +32,6 @@ export function sendJson(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** A signal that fires when the client disconnects before we have answered. */
-export function clientGone(res: Response): ClientGone {
-  return new ClientGone(res);
-}
-
 export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics, holds?: TierSource) {
   return async (req: Request, res: Response): Promise<void> => {
     const state = getState();
@@ -93,7 +88,7 @@ async function routed(
     verification: state.config.verification,
     retry: state.config.retry,
     metrics,
-    signal: clientGone(res),
+    signal: new ClientGone(res),
     ...(prior ? { prior } : {}),
     ...(holds ? { scaleFromZero: { source: holds, holdSeconds: state.config.scaleFromZero.holdSeconds } } : {}),
   });
@@ -145,7 +140,7 @@ async function pinned(
 ): Promise<void> {
   const cascade = asked.cascade.config.name;
   res.locals.tiermix = { cascade, tier: asked.tier.name, mode: 'pinned' } satisfies RequestLabels;
-  const signal = clientGone(res);
+  const signal = new ClientGone(res);
   // A tier with no replica: hold the request until one appears, else a warm tier of the cascade serves it.
   const access = new TierAccess(asked.cascade, holds, state.config.scaleFromZero.holdSeconds, signal);
   const got = await access.get(asked.index);

@@ -91,15 +91,12 @@ export function createTierClient(tier: TierConfig, retry: RetryConfig, options: 
   return new UndiciTierClient(tier, retry, options);
 }
 
-const PATHS: readonly UpstreamPath[] = ['/v1/completions', '/v1/chat/completions'];
-
 interface Replica {
   /** For logs, hooks and results: the base URL without any user:password. */
   label: string;
-  /** The base URL split for undici: its origin, and the request path of each upstream path. */
+  /** The base URL split for undici: its origin, and the path every request path goes under ('' for none). */
   origin: string;
   pathPrefix: string;
-  paths: Record<string, string>;
   meter: ReplicaGpuMeter;
 }
 
@@ -130,7 +127,6 @@ class UndiciTierClient implements InspectableTierClient {
   private readonly hooks: UpstreamHooks;
   private readonly logger: UpstreamLogger | undefined;
   private readonly maxAttempts: number;
-  private readonly requestSeconds: number;
   private readonly requestMs: number;
   private readonly streamIdleMs: number;
   /** A streamed body that goes silent fails with the tier's timeout, whoever reads it. */
@@ -143,7 +139,6 @@ class UndiciTierClient implements InspectableTierClient {
     this.hooks = options.hooks ?? {};
     this.logger = options.logger;
     this.maxAttempts = Math.max(1, retry.attemptsPerTier);
-    this.requestSeconds = tier.timeouts.requestSeconds;
     this.requestMs = tier.timeouts.requestSeconds * 1000;
     this.streamIdleMs = (options.streamIdleSeconds ?? tier.timeouts.requestSeconds) * 1000;
 
@@ -155,7 +150,6 @@ class UndiciTierClient implements InspectableTierClient {
         label: withoutCredentials(base),
         origin,
         pathPrefix,
-        paths: Object.fromEntries(PATHS.map((p) => [p, pathPrefix + p])),
         meter: new ReplicaGpuMeter(tier.gpusPerReplica, () => this.now() / 1000),
       };
     });
@@ -260,7 +254,7 @@ class UndiciTierClient implements InspectableTierClient {
       answer = parseJsonOrText(res.body);
       failure = failureFromJsonResponse(status, answer);
     } catch (err) {
-      failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
+      failure = failureFromError(err, opts.signal?.aborted === true, this.requestMs / 1000);
     }
     const cost = this.endAttempt(attempt, opts.purpose, failure);
     if (failure) return new FailedAttempt(this.onReplica(index, failure), cost.gpuSeconds);
@@ -290,7 +284,7 @@ class UndiciTierClient implements InspectableTierClient {
       // Error statuses carry a small JSON body (vLLM's error object).
       failure = failureFromStatus(res.status, await readSmallBody(res.body));
     } catch (err) {
-      failure = failureFromError(err, opts.signal?.aborted === true, this.requestSeconds);
+      failure = failureFromError(err, opts.signal?.aborted === true, this.requestMs / 1000);
     }
     const cost = this.endAttempt(attempt, opts.purpose, failure);
     return new FailedAttempt(this.onReplica(index, failure ?? CALLER_ABORTED), cost.gpuSeconds);
@@ -363,7 +357,7 @@ class UndiciTierClient implements InspectableTierClient {
     const replica = this.replicas[index]!;
     return {
       origin: replica.origin,
-      path: replica.paths[path] ?? replica.pathPrefix + path,
+      path: replica.pathPrefix + path,
       method: 'POST',
       headers: JSON_HEADERS,
       body: payload,

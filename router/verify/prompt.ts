@@ -86,12 +86,12 @@ export function buildVerificationPrompt(input: VerificationInput): string {
 }
 
 /**
- * text.startsWith(VERIFY_PROMPT_PREFIX), quicker: a slice compared with === is compared as memory, while
- * startsWith walked the prefix (a concatenation, not flattened) character by character, ~4 µs per
- * prompt in the simulator.
+ * text.startsWith(prefix), quicker for a long prefix: a slice compared with === is compared as memory, while
+ * startsWith walks the prefix character by character (VERIFY_PROMPT_PREFIX, 2 KB: 4.6 µs vs 0.08 µs here). The
+ * simulator checks every prompt it gets against it.
  */
-function startsWithPrefix(text: string): boolean {
-  return text.length >= VERIFY_PROMPT_PREFIX.length && text.slice(0, VERIFY_PROMPT_PREFIX.length) === VERIFY_PROMPT_PREFIX;
+export function hasPrefix(text: string, prefix: string): boolean {
+  return text.length >= prefix.length && text.slice(0, prefix.length) === prefix;
 }
 
 /**
@@ -100,7 +100,7 @@ function startsWithPrefix(text: string): boolean {
  * context and the question may themselves contain lines like "Question:".
  */
 export function parseVerificationPrompt(text: string): VerificationInput | null {
-  if (!startsWithPrefix(text)) return null;
+  if (!hasPrefix(text, VERIFY_PROMPT_PREFIX)) return null;
   const item = text.slice(VERIFY_PROMPT_PREFIX.length);
   const answerMarker = '\nAI Generated Answer: ';
   const end = '\nEvaluation:';
