@@ -11,6 +11,7 @@ import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { UpstreamPath } from '../upstream/types.js';
 import type { RequestLabels } from './errors-middleware.js';
 import { ClientGone } from './client-gone.js';
+import { sendJson } from './send-json.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { RouterState, TierEntry } from './state.js';
 
@@ -19,18 +20,6 @@ const NONE: readonly string[] = [];
 
 export const formatConfidence = (c: number | null) => (c === null ? 'none' : c.toFixed(3));
 export const formatGpuSeconds = (s: number) => s.toFixed(6);
-
-/**
- * What res.status(status).json(body) sends (same status, headers and bytes), without express's
- * per-response settings lookups, status validation and Content-Type re-parsing.
- */
-export function sendJson(res: Response, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
 
 export function completionsHandler(kind: ApiKind, getState: () => RouterState, metrics: RouterMetrics, holds?: TierSource) {
   return async (req: Request, res: Response): Promise<void> => {

@@ -9,6 +9,7 @@
 // what the express stack does, in the same order: the x-tiermix-simulated header, fault draws, body-parser's
 // strict JSON rules and error messages, then the same handler and the same error replies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readExactBody } from '../server/json-body.js';
 import { handleGeneration, type Endpoint, type GenerationContext } from './generation.js';
 
 export interface FastRouteSetup {
@@ -82,30 +83,6 @@ export function parseStrictJson(text: string): unknown {
   }
 }
 
-/** Read `expected` bytes of body (node's parser delivers exactly Content-Length bytes, or the request aborts). */
-function readBody(req: IncomingMessage, expected: number, done: (err: Error | null, text: string) => void): void {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let finished = false;
-  const finish = (err: Error | null, text = '') => {
-    if (finished) return;
-    finished = true;
-    done(err, text);
-  };
-  req.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (received !== expected) return finish(bodyError('request size did not match content length', 'request.size.invalid'));
-    finish(null, (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8'));
-  });
-  req.on('error', () => finish(bodyError('request aborted', 'request.aborted')));
-  req.on('close', () => {
-    if (!req.complete) finish(bodyError('request aborted', 'request.aborted'));
-  });
-}
-
 /** A request listener for node:http that answers what it takes and returns false for the rest. */
 export function fastGenerationRoute(setup: FastRouteSetup): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -121,11 +98,11 @@ export function fastGenerationRoute(setup: FastRouteSetup): (req: IncomingMessag
 
     res.setHeader('x-tiermix-simulated', 'true');
     if (setup.injectFault(req, res)) return true;
-    readBody(req, expected, (err, text) => {
+    readExactBody(req, expected, (err, bytes) => {
       let body: unknown;
       try {
         if (err) throw err;
-        body = parseStrictJson(text);
+        body = parseStrictJson(bytes.toString('utf8'));
       } catch (e) {
         return setup.replyError(e, res);
       }

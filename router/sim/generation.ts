@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { VERIFY_PROMPT_PREFIX } from '../verify/prompt.js';
 import type { Engine, SequenceHandle } from './engine.js';
-import { sendJson } from './json-reply.js';
+import { sendJson } from '../server/send-json.js';
 import {
   chatLogprobs,
   ChatRequestSchema,

@@ -18,7 +18,7 @@ import {
 import { Engine, realClock, type EngineStats } from './engine.js';
 import { fastGenerationRoute } from './fast-route.js';
 import { handleGeneration, type GenerationContext } from './generation.js';
-import { sendJson } from './json-reply.js';
+import { sendJson } from '../server/send-json.js';
 import { SimMetrics } from './metrics.js';
 import { FaultSettingsSchema, resolveOptions, type FaultSettings, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { describeZodError, errorBody } from './protocol.js';
@@ -138,6 +138,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   const app = express();
   app.disable('x-powered-by');
+  // vLLM (uvicorn) sends no ETag.
+  app.set('etag', false);
   app.use((_req, res, next) => {
     res.setHeader('x-tiermix-simulated', 'true');
     next();
