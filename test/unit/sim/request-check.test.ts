@@ -40,31 +40,24 @@ function agreesWithZod(checked: unknown, body: unknown, schema: typeof Completio
 }
 
 describe('request check', () => {
-  it('accepts only what zod accepts, with the same field values (completions)', () => {
-    const rng = seededRng(5);
-    let accepted = 0;
-    for (let i = 0; i < 20000; i++) {
-      const body = randomBody(rng, COMPLETION_KEYS);
-      if (rng() < 0.8) body.prompt = pickFrom(rng, PROMPTS);
-      const checked = checkedCompletionRequest(body);
-      if (checked) accepted++;
-      agreesWithZod(checked, body, CompletionRequestSchema, COMPLETION_KEYS);
-    }
-    assert.ok(accepted > 200, `only ${accepted} random bodies passed; the comparison says little`);
-  });
-
-  it('accepts only what zod accepts, with the same field values (chat)', () => {
-    const rng = seededRng(6);
-    let accepted = 0;
-    for (let i = 0; i < 20000; i++) {
-      const body = randomBody(rng, CHAT_KEYS);
-      if (rng() < 0.8) body.messages = pickFrom(rng, MESSAGES);
-      const checked = checkedChatRequest(body);
-      if (checked) accepted++;
-      agreesWithZod(checked, body, ChatRequestSchema, CHAT_KEYS);
-    }
-    assert.ok(accepted > 200, `only ${accepted} random bodies passed; the comparison says little`);
-  });
+  const kinds = [
+    { kind: 'completions', seed: 5, keys: COMPLETION_KEYS, field: 'prompt', values: PROMPTS, check: checkedCompletionRequest, schema: CompletionRequestSchema },
+    { kind: 'chat', seed: 6, keys: CHAT_KEYS, field: 'messages', values: MESSAGES, check: checkedChatRequest, schema: ChatRequestSchema },
+  ] as const;
+  for (const k of kinds) {
+    it(`accepts only what zod accepts, with the same field values (${k.kind})`, () => {
+      const rng = seededRng(k.seed);
+      let accepted = 0;
+      for (let i = 0; i < 20000; i++) {
+        const body = randomBody(rng, k.keys);
+        if (rng() < 0.8) body[k.field] = pickFrom(rng, k.values as readonly unknown[]);
+        const checked = k.check(body);
+        if (checked) accepted++;
+        agreesWithZod(checked, body, k.schema, k.keys);
+      }
+      assert.ok(accepted > 200, `only ${accepted} random bodies passed; the comparison says little`);
+    });
+  }
 
   it("takes the router's answer and verification calls and a plain chat, and leaves other forms to zod", () => {
     const prompt = buildVerificationPrompt({ context: '', question: 'Q?', answer: 'A.' });
