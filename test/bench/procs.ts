@@ -215,38 +215,44 @@ export async function startRouter(configYaml: string, nodeArgs: string[] = [], e
 
 // ---- CPU accounting
 
-/** User + system CPU seconds of a process so far (from /proc/<pid>/stat), or NaN if unreadable. */
-export function cpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which may contain spaces), or null when unreadable. */
+function statFields(pid: number | 'self'): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces; fields after it are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return (utime + stime) / TICKS_PER_SECOND;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return null;
   }
 }
 
+// Indexes into statFields(): parent pid, user and system time, and those of waited-for children.
+const PPID = 1;
+const UTIME = 11;
+const STIME = 12;
+const CUTIME = 13;
+const CSTIME = 14;
+const ticks = (f: string[], a: number, b: number) => (Number(f[a]) + Number(f[b])) / TICKS_PER_SECOND;
+
+/** User + system CPU seconds of a process so far (from /proc/<pid>/stat), or NaN if unreadable. */
+export function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f ? ticks(f, UTIME, STIME) : Number.NaN;
+}
+
 /**
- * CPU seconds of a process and its direct children (a `tiermix router --workers N` primary and its workers), or
- * NaN when the process itself is gone.
+ * CPU seconds of each process together with its direct children (a `tiermix router --workers N` primary and its
+ * workers), in one pass over /proc; NaN for a process that is gone.
  */
-export function treeCpuSeconds(pid: number): number {
-  let total = cpuSeconds(pid);
-  if (!Number.isFinite(total)) return total;
+export function treeCpuSeconds(pids: readonly number[]): Map<number, number> {
+  const totals = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    } catch {
-      // gone meanwhile
-    }
+    const f = statFields(Number(entry));
+    const parent = f ? Number(f[PPID]) : -1;
+    const total = totals.get(parent);
+    if (f && total !== undefined) totals.set(parent, total + ticks(f, UTIME, STIME));
   }
-  return total;
+  return totals;
 }
 
 /** Machine-wide busy and total CPU seconds (all cores) from /proc/stat. */
@@ -274,11 +280,6 @@ export function selfCpuSeconds(): number {
  * while a phase is measured, so they never count here.
  */
 function reapedChildrenCpuSeconds(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  const f = statFields('self');
+  return f ? ticks(f, CUTIME, CSTIME) : 0;
 }

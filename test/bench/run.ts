@@ -20,7 +20,7 @@ import { cannon, pacedLoad, summarize, type CannonOptions, type CannonSummary, t
 import { wrkAvailable, wrkLoad } from './wrk.js';
 import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 import {
-  BARE_SERVER, CLI, installExitHandlers, treeCpuSeconds, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
+  BARE_SERVER, CLI, cpuSeconds, installExitHandlers, treeCpuSeconds, machineCpuSeconds, selfCpuSeconds, startRouter, startScript, startSim,
   stopAll, stopChild, tempDir, type RouterProc, type Sim,
 } from './procs.js';
 import { renderMarkdown } from './report.js';
@@ -114,11 +114,16 @@ export interface CpuUse {
   other: number;
 }
 
+/** CPU seconds per role; a router with --workers is a primary and its workers, whose CPU counts together. */
+function treeCpuOf(procs: Record<string, number>): Record<string, number> {
+  const totals = treeCpuSeconds(Object.values(procs));
+  return Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, totals.get(pid)!]));
+}
+
 function snap(procs: Record<string, number>): CpuSnap {
   return {
     at: performance.now(),
-    // A router with --workers is a primary and its workers: their CPU counts together.
-    pids: Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, treeCpuSeconds(pid)])),
+    pids: treeCpuOf(procs),
     bench: selfCpuSeconds(),
     machine: machineCpuSeconds(),
   };
@@ -525,7 +530,7 @@ async function profiles(s: Settings, configYaml: string, sim: Sim, cascade: stri
     const router = await startRouter(configYaml, ['--cpu-prof', '--cpu-prof-dir', dir]);
     let load: CannonSummary;
     const startUs = Number(process.hrtime.bigint() / 1000n);
-    const cpuBefore = treeCpuSeconds(router.child.pid);
+    const cpuBefore = cpuSeconds(router.child.pid);
     let cpuAfter = NaN;
     try {
       load = await closedLoop(s, {
@@ -534,7 +539,7 @@ async function profiles(s: Settings, configYaml: string, sim: Sim, cascade: stri
         durationSeconds: s.cannonSeconds,
         requests: [{ method: 'POST', path: '/v1/completions', headers: { 'content-type': 'application/json' }, body: c.body }],
       });
-      cpuAfter = treeCpuSeconds(router.child.pid);
+      cpuAfter = cpuSeconds(router.child.pid);
     } finally {
       await stopChild(router.child, 15_000);
     }
