@@ -18,8 +18,8 @@ function bodyError(status: number, message: string, type: string, extra: Record<
   return Object.assign(new Error(message), { status, statusCode: status, expose: true, type, ...extra });
 }
 
-/** No Content-Type, or JSON in UTF-8: what the fast path reads. */
-function isPlainJson(type: string | undefined): boolean {
+/** No Content-Type, or JSON in UTF-8: what the fast path reads (the simulator's fast route: JSON in UTF-8 only). */
+export function isPlainJson(type: string | undefined): boolean {
   if (type === undefined) return true;
   switch (type.toLowerCase()) {
     case 'application/json':

@@ -9,7 +9,7 @@
 // what the express stack does, in the same order: the x-tiermix-simulated header, fault draws, body-parser's
 // strict JSON rules and error messages, then the same handler and the same error replies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readExactBody } from '../server/json-body.js';
+import { isPlainJson, readExactBody } from '../server/json-body.js';
 import { handleGeneration, type Endpoint, type GenerationContext } from './generation.js';
 
 export interface FastRouteSetup {
@@ -30,20 +30,10 @@ function endpointOf(method: string | undefined, url: string | undefined): Endpoi
 }
 
 /**
- * No charset, or UTF-8: the JSON content types body-parser decodes as plain UTF-8. Unlike the router's
- * json-body.ts, a request without a Content-Type is not taken: the simulator's express.json reads only JSON
- * content types, as vLLM does.
+ * JSON in UTF-8, as the router's body reader takes it, but a request without a Content-Type is not taken here:
+ * the simulator's express.json reads only JSON content types, as vLLM does.
  */
-function isPlainJson(type: string | undefined): boolean {
-  switch (type?.toLowerCase()) {
-    case 'application/json':
-    case 'application/json; charset=utf-8':
-    case 'application/json;charset=utf-8':
-      return true;
-    default:
-      return false;
-  }
-}
+const isJsonContentType = (type: string | undefined) => type !== undefined && isPlainJson(type);
 
 /** An error shaped like body-parser's, for the error reply. */
 function bodyError(message: string, type: string): Error {
@@ -90,7 +80,7 @@ export function fastGenerationRoute(setup: FastRouteSetup): (req: IncomingMessag
     if (endpoint === undefined || !setup.ready()) return false;
     const h = req.headers;
     const length = h['content-length'];
-    if (length === undefined || h['transfer-encoding'] !== undefined || h['content-encoding'] !== undefined || !isPlainJson(h['content-type'])) {
+    if (length === undefined || h['transfer-encoding'] !== undefined || h['content-encoding'] !== undefined || !isJsonContentType(h['content-type'])) {
       return false;
     }
     const expected = Number(length);
